@@ -1,0 +1,2 @@
+import { x } from '@pacs/contracts';
+console.log(process.version, x);
