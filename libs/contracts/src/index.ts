@@ -1,1 +1,3 @@
 export * from './topic-definition';
+export * from './event-envelope';
+export * from './topics.v1';

@@ -1,0 +1,3 @@
+import { startTelemetry } from '@pacs/observability';
+
+startTelemetry('reports');

@@ -1,0 +1,48 @@
+import type { BlobStore } from '@pacs/blob-store';
+import { FsBlobStore } from '@pacs/blob-store-fs';
+import { S3BlobStore } from '@pacs/blob-store-s3';
+import type { Cache } from '@pacs/cache';
+import { MemoryCache } from '@pacs/cache-memory';
+import { RedisCache } from '@pacs/cache-redis';
+import type { PlatformConfig } from '@pacs/config';
+import type { EventBus } from '@pacs/event-bus';
+import { KafkaEventBus } from '@pacs/event-bus-kafka';
+import { SqliteEventBus } from '@pacs/event-bus-sqlite';
+import type { Logger } from '@pacs/observability';
+
+// The one place where a port is bound to an adapter: the configuration decides, nothing else
+// in the code branches on the shape (embedded or distributed).
+
+export function createEventBus(config: PlatformConfig, logger: Logger): EventBus {
+  const busLogger = logger.child({ component: 'event-bus' });
+  switch (config.eventBus.adapter) {
+    case 'sqlite':
+      return new SqliteEventBus({ file: config.eventBus.file, logger: busLogger });
+    case 'kafka':
+      return new KafkaEventBus({
+        brokers: [...config.eventBus.brokers],
+        clientId: config.eventBus.clientId,
+        partitions: config.eventBus.partitions,
+        replicationFactor: config.eventBus.replicationFactor,
+        logger: busLogger,
+      });
+  }
+}
+
+export function createCache(config: PlatformConfig): Cache {
+  switch (config.cache.adapter) {
+    case 'memory':
+      return new MemoryCache();
+    case 'redis':
+      return new RedisCache({ url: config.cache.url, keyPrefix: config.cache.keyPrefix });
+  }
+}
+
+export function createBlobStore(config: PlatformConfig): BlobStore {
+  switch (config.blobStore.adapter) {
+    case 'fs':
+      return new FsBlobStore({ root: config.blobStore.root });
+    case 's3':
+      return new S3BlobStore({ ...config.blobStore, createBucket: true });
+  }
+}

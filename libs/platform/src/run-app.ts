@@ -1,0 +1,124 @@
+import 'reflect-metadata';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { ConfigError, loadPlatformConfig, type Env, type PacsMode, type PlatformConfig } from '@pacs/config';
+import type { TopicDefinition } from '@pacs/contracts';
+import { createLogger, createMetricsRegistry, stopTelemetry, type Logger } from '@pacs/observability';
+import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from './data-dir-lock';
+import { NestPinoLogger } from './nest-pino-logger';
+import { PlatformModule } from './platform.module';
+import { ReadinessService } from './readiness.service';
+
+export interface RunAppOptions<AppConfig = undefined> {
+  /** Service name: logs, metrics label, Kafka client id. */
+  readonly service: string;
+  /** `embedded` for the all-in-one process, `distributed` for a single service. */
+  readonly defaultMode: PacsMode;
+  readonly topics: readonly TopicDefinition<unknown>[];
+  /** The app's own settings beyond the platform's, validated at boot with them. */
+  readonly appConfig?: (env: Env) => AppConfig;
+  /** The app's root module, given the platform module to import and the app's settings. */
+  readonly rootModule: (platform: DynamicModule, appConfig: AppConfig) => DynamicModule;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Boots one app: validated configuration (exit 1 naming each wrong variable), the data folder
+ * lock (embedded log owner only), Nest on Fastify, and a graceful SIGTERM/SIGINT: readiness turns
+ * 503, the listener stops accepting and drains in-flight requests, consumers finish and commit,
+ * adapters close, exit 0; past PACS_SHUTDOWN_TIMEOUT_MS the process exits 1.
+ */
+export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppConfig>): Promise<INestApplication> {
+  const env = options.env ?? process.env;
+  const problems: ConfigError['problems'][number][] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const config = attempt(() => loadPlatformConfig(options.service, env, options.defaultMode));
+  const appConfig = attempt(() => options.appConfig?.(env)) as AppConfig;
+  if (!config || problems.length > 0) return fail(`pacs-${options.service}: ${new ConfigError(problems).message}`);
+  const logger = createLogger({ service: options.service, level: config.logLevel });
+
+  let lock: DataDirLock | null = null;
+  if (config.eventBus.adapter === 'sqlite') {
+    try {
+      lock = acquireDataDirLock(config.dataDir);
+    } catch (error) {
+      if (error instanceof DataDirInUseError) return fail(`pacs-${options.service}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  const platform = PlatformModule.forRoot({
+    config,
+    logger,
+    metrics: createMetricsRegistry(options.service),
+    lock,
+    topics: options.topics,
+  });
+  let app: NestFastifyApplication;
+  try {
+    app = await NestFactory.create<NestFastifyApplication>(
+      options.rootModule(platform, appConfig),
+      new FastifyAdapter({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: 'idle' }),
+      { logger: new NestPinoLogger(logger), abortOnError: false },
+    );
+    await app.listen(config.http.port, config.http.host);
+  } catch (error) {
+    lock?.release();
+    logger.fatal({ err: error }, 'start failed');
+    const hint = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (check PACS_HTTP_PORT)' : '';
+    return fail(`pacs-${options.service}: start failed: ${(error as Error).message}${hint}`);
+  }
+  app.get(ReadinessService).markStarted();
+  logger.info(
+    { mode: config.mode, url: `http://${config.http.host}:${config.http.port}`, dataDir: config.dataDir },
+    'pacs started',
+  );
+  handleSignals(app, config, logger);
+  return app;
+}
+
+function handleSignals(app: INestApplication, config: PlatformConfig, logger: Logger): void {
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const deadline = setTimeout(() => {
+      logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
+      logger.flush();
+      process.exit(1);
+    }, config.shutdownTimeoutMs);
+    deadline.unref();
+    app
+      .close()
+      .then(() => stopTelemetry())
+      .then(
+        () => {
+          logger.info({}, 'stopped');
+          logger.flush();
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          logger.flush();
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
