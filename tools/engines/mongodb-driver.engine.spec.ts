@@ -1,5 +1,5 @@
 import { MongoClient, MongoServerError } from 'mongodb';
-import { engineEnv, uniqueName } from '../testing/engine-env';
+import { engineEnv, uniqueName } from '@pacs/testing';
 
 // The metadata index's distributed adapter (a later issue) talks to a MongoDB wire-compatible
 // server through the official driver. This checks, against the real server (FerretDB here), the

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startApp, waitForStatus, type AppProcess } from '../testing/app-process';
-import { engineEnv, uniqueName } from '../testing/engine-env';
+import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { engineEnv, uniqueName } from '@pacs/testing';
 
 // Each single-service app of the distributed shape, as its own process on the real engines:
 // Kafka for events, Redis for the cache, S3 for the hot tier.

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startApp, waitForStatus, type AppProcess } from '../../../tools/testing/app-process';
+import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
 
 // The all-in-one process as a user runs it: embedded adapters, nothing else installed.
 describe('pacs process (embedded shape)', () => {

@@ -1,4 +1,4 @@
-import { ConfigError, loadDicomConfig, loadPlatformConfig } from '@pacs/config';
+import { ConfigError, loadDicomConfig, loadPlatformConfig } from './index';
 
 function problems(fn: () => unknown): string[] {
   try {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { AuditEventV1, InstanceStoredV1, TOPICS_V1, deadLetterTopic, defineTopic } from '@pacs/contracts';
+import { AuditEventV1, InstanceStoredV1, TOPICS_V1, deadLetterTopic, defineTopic } from './index';
 
 const envelope = {
   eventId: randomUUID(),

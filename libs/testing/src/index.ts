@@ -1,0 +1,3 @@
+// Test support shared by the suites: real-engine environment, app processes. Test code only.
+export * from './engine-env';
+export * from './app-process';
