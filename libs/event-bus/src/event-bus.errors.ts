@@ -1,7 +1,7 @@
 /** Error of the event bus, with a stable code and whether a retry can help. */
 export class EventBusError extends Error {
   constructor(
-    readonly code: 'PUBLISH_FAILED' | 'INVALID_EVENT' | 'NOT_STARTED' | 'CLOSED' | 'SUBSCRIBE_FAILED',
+    readonly code: 'START_FAILED' | 'PUBLISH_FAILED' | 'INVALID_EVENT' | 'NOT_STARTED' | 'CLOSED' | 'SUBSCRIBE_FAILED',
     message: string,
     readonly retriable: boolean,
     options?: { cause?: unknown },

@@ -1,20 +1,44 @@
 import type { TopicDefinition } from '@pacs/contracts';
 
+/** Injection token of the EventBus port; the composition root binds one adapter to it. */
 export const EVENT_BUS = Symbol('EVENT_BUS');
+
+/** What the adapters log through: a constant message plus a context object (pino-compatible). */
+export interface EventBusLogger {
+  /** Lifecycle: started, joined, closed. */
+  info(context: Record<string, unknown>, message: string): void;
+  /** Something retried or dead-lettered; the system goes on. */
+  warn(context: Record<string, unknown>, message: string): void;
+  /** Something failed that an operator should look at. */
+  error(context: Record<string, unknown>, message: string): void;
+}
+
+/** The default logger of the adapters: silent. */
+export const NOOP_EVENT_BUS_LOGGER: EventBusLogger = Object.freeze({
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+});
 
 /** A message handed to a handler. */
 export interface DeliveredMessage<T> {
+  /** Topic name. */
   readonly topic: string;
+  /** Partition key (see TopicDefinition.key). */
   readonly key: string;
+  /** The payload, validated against the topic's schema. */
   readonly value: T;
+  /** Headers as published, trace context included. */
   readonly headers: Readonly<Record<string, string>>;
-  /** Position in the topic (partition-scoped for Kafka), as a decimal string. */
+  /** Position in its partition, as a decimal string (Kafka offsets exceed 2^53 in theory). */
   readonly offset: string;
+  /** Partition of the topic: hash of the key modulo the topic's partition count. */
   readonly partition: number;
-  /** 1 on first delivery to this handler invocation sequence, incremented on each retry. */
+  /** 1 on the first delivery of this message to this handler, incremented on each retry. */
   readonly attempt: number;
 }
 
+/** Handles one message; a rejection is retried (unless its error says `retriable: false`), then dead-lettered. */
 export type MessageHandler<T> = (message: DeliveredMessage<T>) => Promise<void>;
 
 export interface PublishOptions {
@@ -23,7 +47,7 @@ export interface PublishOptions {
 }
 
 export interface SubscribeOptions {
-  /** Consumer group: each group gets every message once (at least once). */
+  /** Consumer group: each group gets every message (at least once); a new group starts at the earliest message. */
   readonly group: string;
   /** Attempts before the message goes to `<topic>.dlq` (default 5). */
   readonly maxAttempts?: number;
@@ -34,20 +58,27 @@ export interface SubscribeOptions {
 }
 
 export interface Subscription {
+  /** Topic name. */
   readonly topic: string;
+  /** Consumer group. */
   readonly group: string;
   /** Stops fetching, lets in-flight handlers finish, commits, leaves the group. */
   close(): Promise<void>;
 }
 
 export interface SubscriptionHealth {
+  /** Topic name. */
   readonly topic: string;
+  /** Consumer group. */
   readonly group: string;
+  /** Member of its group with partitions to consume (false while rebalancing or after a crash). */
   readonly joined: boolean;
 }
 
 export interface EventBusHealth {
+  /** The engine takes publishes (Kafka: producer connected and its last send acknowledged; SQLite: database open). */
   readonly connected: boolean;
+  /** One entry per open subscription. */
   readonly subscriptions: readonly SubscriptionHealth[];
 }
 
@@ -56,19 +87,25 @@ export interface EventBusHealth {
  * handler keeps failing goes to `<topic>.dlq` with the error in its headers (DLQ_HEADERS).
  */
 export interface EventBus {
-  /** Connects and provisions the topics and their dead-letter topics. */
+  /** Connects and provisions the topics and their dead-letter topics; rejects START_FAILED (retriable). */
   start(topics: readonly TopicDefinition<unknown>[]): Promise<void>;
-  /** Validates and publishes; resolves only once the message is durable, rejects otherwise. */
+  /**
+   * Validates and publishes; resolves only once the message is durable. Rejects INVALID_EVENT (not
+   * retriable, nothing published), PUBLISH_FAILED (retriable) or CLOSED.
+   */
   publish<T>(topic: TopicDefinition<T>, event: T, options?: PublishOptions): Promise<void>;
-  /** Starts consuming in a group; resolves once the group has been joined. */
+  /** Starts consuming in a group; resolves once the group has been joined. Rejects SUBSCRIBE_FAILED. */
   subscribe<T>(topic: TopicDefinition<T>, handler: MessageHandler<T>, options: SubscribeOptions): Promise<Subscription>;
   /** Connection and group membership, for readiness. */
   health(): EventBusHealth;
-  /** Closes every subscription gracefully, then the connection. */
+  /** Closes every subscription gracefully (in-flight handlers finish and are committed), then the connection. */
   close(): Promise<void>;
 }
 
-/** Headers of a dead-lettered message. */
+/**
+ * Headers added to a dead-lettered message (its original key, value and headers are kept). The
+ * attempts header counts handler invocations: 0 when the payload failed validation on receipt.
+ */
 export const DLQ_HEADERS = {
   originalTopic: 'x-pacs-dlq-original-topic',
   group: 'x-pacs-dlq-group',

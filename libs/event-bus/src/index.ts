@@ -1,2 +1,6 @@
 export * from './event-bus.port';
 export * from './event-bus.errors';
+export * from './event-codec';
+export * from './message-delivery';
+export * from './retry-backoff';
+export * from './trace-headers';

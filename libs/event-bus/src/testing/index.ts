@@ -1,0 +1,3 @@
+export * from './event-bus.contract';
+export * from './trace-fixtures';
+export * from './wait-for';
