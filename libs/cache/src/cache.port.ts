@@ -2,6 +2,7 @@ export const CACHE = Symbol('CACHE');
 
 /** A lock held until released or until its expiry. */
 export interface Lock {
+  /** The lock's name, as given to acquireLock. */
   readonly name: string;
   /** Unique to this holder; only the holder can release or extend. */
   readonly token: string;
@@ -11,11 +12,16 @@ export interface Lock {
   extend(ttlMs: number): Promise<boolean>;
 }
 
-/** Cache and coordination: query cache, idempotency keys, locks, rate limits. */
+/**
+ * Cache and coordination: query cache, idempotency keys, locks, rate limits. Values and locks live
+ * in separate namespaces (a lock named like a key leaves the key alone). TTLs are positive
+ * milliseconds; a non-positive one rejects with RangeError. A backend that does not answer rejects
+ * within seconds: callers treat a failing cache as a miss or a failed step, never wait on it.
+ */
 export interface Cache {
   /** The value, or null when absent or expired. */
   get(key: string): Promise<string | null>;
-  /** Stores the value, expiring after ttlMs when given. */
+  /** Stores the value, expiring after ttlMs when given (without ttlMs it never expires). */
   set(key: string, value: string, ttlMs?: number): Promise<void>;
   /** Stores only if absent (idempotency keys); true when this call stored it. */
   setIfAbsent(key: string, value: string, ttlMs?: number): Promise<boolean>;

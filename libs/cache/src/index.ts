@@ -1,1 +1,2 @@
 export * from './cache.port';
+export * from './cache-ttl';

@@ -26,7 +26,7 @@ export class PlatformLifecycle implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await this.eventBus.start(this.topics);
+    await Promise.all([this.eventBus.start(this.topics), this.blobStore.start()]);
     this.logger.info({ topics: this.topics.length }, 'event bus started');
   }
 

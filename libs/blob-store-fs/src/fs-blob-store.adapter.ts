@@ -1,0 +1,299 @@
+import { randomUUID } from 'node:crypto';
+import { constants as fsConstants, createWriteStream, type Dirent } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  blobNotFound,
+  bodySource,
+  BlobStoreError,
+  isBodyError,
+  normalizeSha256,
+  resolveRange,
+  Sha256Transform,
+  validateKey,
+  validatePrefix,
+  validateRange,
+  type BlobInfo,
+  type BlobStore,
+  type ByteRange,
+  type PutOptions,
+  type StoredBlob,
+} from '@pacs/blob-store';
+
+/** Options of the filesystem blob store. */
+export interface FsBlobStoreOptions {
+  /** Directory holding the objects; created when missing. Temp files live in `<root>/.tmp`. */
+  readonly root: string;
+}
+
+/** Options of `cleanupTemp`. */
+export interface CleanupTempOptions {
+  /**
+   * Only temp files not modified for this long are removed (default 0: all of them, right for a
+   * store that one process owns, at start). Set it when several processes share the root, so that
+   * another process's write in progress is left alone.
+   */
+  readonly olderThanMs?: number;
+}
+
+const TEMP_DIR = '.tmp';
+// A concurrent delete may remove a parent directory that this put just created (it removes empty
+// parents); the rename then fails with ENOENT and is retried after creating the directory again.
+const RENAME_ATTEMPTS = 5;
+
+/**
+ * Blob store on a local filesystem (the embedded shape, and the hot tier on a PVC). A put streams
+ * into `<root>/.tmp/<random>`, fsyncs it, renames it onto `<root>/<key>` and fsyncs the directories
+ * whose entries changed, so an object is visible only complete and survives a crash once `put`
+ * resolves. A key cannot be both an object and a prefix of other objects (`a` and `a/b`): the
+ * filesystem refuses it and the put fails with INVALID_KEY.
+ */
+export class FsBlobStore implements BlobStore {
+  readonly root: string;
+  private readonly tempDir: string;
+  private tempDirReady: Promise<void> | undefined;
+
+  constructor(options: FsBlobStoreOptions) {
+    if (!options.root) throw new Error('FsBlobStore: options.root is required');
+    this.root = options.root.endsWith(sep) && options.root.length > 1 ? options.root.slice(0, -1) : options.root;
+    this.tempDir = join(this.root, TEMP_DIR);
+  }
+
+  async put(key: string, body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<StoredBlob> {
+    validateKey(key);
+    const expected = options?.expectedSha256 === undefined ? undefined : normalizeSha256(options.expectedSha256);
+    await this.ensureTempDir();
+    // Time first: cleanupTemp and an operator can tell an old orphan from its name alone.
+    const tempPath = join(this.tempDir, `${Date.now()}-${randomUUID()}`);
+    const finalPath = this.pathOf(key);
+    const hasher = new Sha256Transform(expected);
+    try {
+      // pipeline carries back-pressure from the disk to the body and destroys every stream on error;
+      // `flush` fsyncs the file before the stream closes, and pipeline resolves only after the close.
+      await pipeline(bodySource(body), hasher, createWriteStream(tempPath, { flags: 'wx', flush: true }));
+      await this.renameIntoPlace(tempPath, finalPath);
+    } catch (error) {
+      await rm(tempPath, { force: true }).catch(() => undefined);
+      throw isBodyError(error) ? error : toBlobStoreError(error, key);
+    }
+    return { key, size: hasher.size, sha256: hasher.sha256 };
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Readable> {
+    validateKey(key);
+    validateRange(range);
+    let handle: FileHandle;
+    try {
+      // Reading through the handle opened now pins this version: an overwrite renames a new inode
+      // onto the name and the stream keeps reading the old one to its end.
+      handle = await open(this.pathOf(key), 'r');
+    } catch (error) {
+      throw isAbsent(error) ? blobNotFound(key, error) : toBlobStoreError(error, key);
+    }
+    try {
+      const info = await handle.stat();
+      if (!info.isFile()) throw blobNotFound(key);
+      const resolved = resolveRange(range, info.size);
+      return handle.createReadStream(resolved ? { start: resolved.start, end: resolved.end } : {});
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      throw toBlobStoreError(error, key);
+    }
+  }
+
+  async head(key: string): Promise<BlobInfo | null> {
+    validateKey(key);
+    try {
+      const info = await stat(this.pathOf(key));
+      return info.isFile() ? { key, size: info.size, modifiedAt: new Date(info.mtimeMs) } : null;
+    } catch (error) {
+      if (isAbsent(error)) return null;
+      throw toBlobStoreError(error, key);
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    validateKey(key);
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+    } catch (error) {
+      // EISDIR/EPERM: the key is a prefix of other objects, not an object; nothing to delete.
+      if (isAbsent(error) || hasCode(error, 'EISDIR', 'EPERM')) return;
+      throw toBlobStoreError(error, key);
+    }
+    await this.removeEmptyParents(dirname(path));
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    validatePrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    const base = slash < 0 ? '' : prefix.slice(0, slash + 1);
+    yield* this.walk(base, prefix);
+  }
+
+  async start(): Promise<void> {
+    await this.ensureTempDir();
+    // One process owns the root (the data folder lock), so every temp file is a crash's orphan.
+    await this.cleanupTemp();
+  }
+
+  async isHealthy(): Promise<boolean> {
+    try {
+      // Creates the root of a fresh install, so that an empty store is healthy, not missing.
+      await this.ensureTempDir();
+      await access(this.root, fsConstants.R_OK | fsConstants.W_OK);
+      return (await stat(this.root)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held between calls: every put and get opens and closes its own file.
+  }
+
+  /**
+   * Removes temp files left by a crash during a put (they are never visible as objects, only waste
+   * space). Call it at start; returns how many were removed.
+   */
+  async cleanupTemp(options: CleanupTempOptions = {}): Promise<number> {
+    const olderThanMs = options.olderThanMs ?? 0;
+    let names: string[];
+    try {
+      names = await readdir(this.tempDir);
+    } catch (error) {
+      if (isAbsent(error)) return 0;
+      throw toBlobStoreError(error, TEMP_DIR);
+    }
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    for (const name of names) {
+      const path = join(this.tempDir, name);
+      try {
+        if (olderThanMs > 0 && (await stat(path)).mtimeMs > cutoff) continue;
+        await rm(path, { force: true, recursive: true });
+        removed += 1;
+      } catch (error) {
+        if (!isAbsent(error)) throw toBlobStoreError(error, `${TEMP_DIR}/${name}`);
+      }
+    }
+    return removed;
+  }
+
+  private pathOf(key: string): string {
+    // Safe to join: validateKey refused absolute paths, empty segments and dot segments.
+    return join(this.root, ...key.split('/'));
+  }
+
+  private ensureTempDir(): Promise<void> {
+    this.tempDirReady ??= mkdir(this.tempDir, { recursive: true }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.tempDirReady = undefined;
+        throw error;
+      },
+    );
+    return this.tempDirReady;
+  }
+
+  private async renameIntoPlace(tempPath: string, finalPath: string): Promise<void> {
+    const parent = dirname(finalPath);
+    for (let attempt = 1; ; attempt += 1) {
+      const firstCreated = await mkdir(parent, { recursive: true });
+      try {
+        await rename(tempPath, finalPath);
+      } catch (error) {
+        if (hasCode(error, 'ENOENT') && attempt < RENAME_ATTEMPTS) continue;
+        throw error;
+      }
+      // The rename is durable once the directory holding the new entry is fsynced; a directory
+      // that mkdir just created is durable only once its own parent is, up to one that existed.
+      await fsyncDir(parent);
+      if (firstCreated !== undefined) {
+        for (let dir = parent; dir !== dirname(firstCreated);) {
+          dir = dirname(dir);
+          await fsyncDir(dir);
+        }
+      }
+      return;
+    }
+  }
+
+  private async removeEmptyParents(dir: string): Promise<void> {
+    // Keeps the tree from filling with empty study folders after deletes; stops at the first
+    // directory that still holds something (or that a concurrent put is filling).
+    while (dir !== this.root && dir.startsWith(this.root + sep)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return;
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  /** Yields the keys under the directory `base` (a key prefix ending with '/', or '') that start with `prefix`. */
+  private async *walk(base: string, prefix: string): AsyncGenerator<string> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(base === '' ? this.root : this.pathOf(base.slice(0, -1)), { withFileTypes: true });
+    } catch (error) {
+      if (isAbsent(error) || hasCode(error, 'ENOTDIR')) return;
+      throw toBlobStoreError(error, base);
+    }
+    // Sorting a directory's names with a '/' after each subdirectory's name gives the order of the
+    // full keys ('a-c' before 'a/b', since '-' < '/'), the order S3 lists in.
+    const children = entries
+      .filter((entry) => !entry.name.startsWith('.') && (entry.isFile() || entry.isDirectory()))
+      .map((entry) => ({ path: base + entry.name, isDirectory: entry.isDirectory() }))
+      .map((child) => ({ ...child, sortKey: child.isDirectory ? `${child.path}/` : child.path }))
+      .filter((child) => child.sortKey.startsWith(prefix) || prefix.startsWith(child.sortKey))
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
+    for (const child of children) {
+      if (child.isDirectory) yield* this.walk(`${child.path}/`, prefix);
+      else if (child.path.startsWith(prefix)) yield child.path;
+    }
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+// Not `instanceof Error`: errors of Node's own modules come from another realm under Jest's VM.
+function hasCode(error: unknown, ...codes: string[]): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as NodeJS.ErrnoException).code : undefined;
+  return typeof code === 'string' && codes.includes(code);
+}
+
+function isAbsent(error: unknown): boolean {
+  return hasCode(error, 'ENOENT', 'ENOTDIR');
+}
+
+function toBlobStoreError(error: unknown, key: string): BlobStoreError {
+  if (error instanceof BlobStoreError) return error;
+  const message =
+    typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
+  if (hasCode(error, 'ENOSPC', 'EDQUOT')) {
+    // Retriable: space comes back (tiering moves objects out, an operator grows the volume), and the
+    // caller's bounded retries end in a failure status or a dead letter anyway.
+    return new BlobStoreError('OUT_OF_SPACE', `No space left writing ${key}: ${message}`, true, { cause: error });
+  }
+  if (hasCode(error, 'EISDIR', 'ENOTDIR', 'EEXIST', 'ENAMETOOLONG')) {
+    // The key collides with the tree: it names a prefix of other objects, or one of its parents is an object.
+    return new BlobStoreError('INVALID_KEY', `Key ${key} conflicts with existing objects: ${message}`, false, {
+      cause: error,
+    });
+  }
+  // Permissions and a read-only filesystem do not heal by themselves; other I/O errors may.
+  const retriable = !hasCode(error, 'EACCES', 'EPERM', 'EROFS');
+  return new BlobStoreError('IO_ERROR', `I/O error on ${key}: ${message}`, retriable, { cause: error });
+}
