@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 // The dependency rules of the architecture are enforced by lint (eslint.config.mjs, Nx tags).
 // Probe files are written into the workspace and linted in one run of the ESLint command that
-// `npm run lint` runs, then removed.
+// `npm run lint` runs, then removed. The rule reads Nx's project graph, which `nx show projects`
+// computes first (on a fresh clone there is none, and the rule would be skipped with a warning).
 const root = join(__dirname, '..', '..');
 const probes = {
-  portImportsAdapter: ['libs/event-bus/src/lint-probe.ts', "import { KafkaEventBus } from '@pacs/event-bus-kafka';"],
+  portImportsAdapter: ['libs/cache/src/lint-probe.ts', "import { KafkaEventBus } from '@pacs/event-bus-kafka';"],
   appImportsAdapter: ['apps/gateway/src/lint-probe.ts', "import { RedisCache } from '@pacs/cache-redis';"],
   deepImport: ['libs/platform/src/lint-probe.ts', "import { FsBlobStore } from '../../blob-store-fs/src/index';"],
   adapterImportsPort: ['libs/cache-redis/src/lint-probe.ts', "import { CACHE } from '@pacs/cache';"],
@@ -23,18 +25,21 @@ describe('module boundaries (lint)', () => {
       writeFileSync(path, `${line}\nexport const probe = [${line.match(/\{ (\w+) \}/)![1]}];\n`);
       return path;
     });
-    let output: string;
+    const env = { ...process.env, NX_DAEMON: 'false' };
+    const report = join(mkdtempSync(join(tmpdir(), 'pacs-lint-')), 'report.json');
     try {
-      output = execFileSync(process.execPath, [join(root, 'node_modules/eslint/bin/eslint.js'), '--format', 'json', ...files], {
-        cwd: root,
-        encoding: 'utf8',
-        env: { ...process.env, NX_DAEMON: 'false' },
-      });
-    } catch (error) {
-      output = (error as { stdout: string }).stdout; // ESLint exits 1 when it finds an error
+      execFileSync(process.execPath, [join(root, 'node_modules/.bin/nx'), 'show', 'projects'], { cwd: root, env, stdio: 'ignore' });
+      execFileSync(
+        process.execPath,
+        [join(root, 'node_modules/.bin/eslint'), '--format', 'json', '--output-file', report, ...files],
+        { cwd: root, env, stdio: 'ignore' },
+      );
+    } catch {
+      // ESLint exits 1 when it finds an error: the report says which.
     } finally {
       for (const file of files) rmSync(file, { force: true });
     }
+    const output = readFileSync(report, 'utf8');
     for (const result of JSON.parse(output) as { filePath: string; messages: { ruleId: string | null; message: string }[] }[]) {
       errors.set(
         result.filePath,
