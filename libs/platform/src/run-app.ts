@@ -31,6 +31,7 @@ export interface RunAppOptions<AppConfig = undefined> {
  */
 export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppConfig>): Promise<INestApplication> {
   const env = options.env ?? process.env;
+  const name = options.service === 'pacs' ? 'pacs' : `pacs-${options.service}`;
   const problems: ConfigError['problems'][number][] = [];
   const attempt = <T>(load: () => T): T | undefined => {
     try {
@@ -43,7 +44,7 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
   };
   const config = attempt(() => loadPlatformConfig(options.service, env, options.defaultMode));
   const appConfig = attempt(() => options.appConfig?.(env)) as AppConfig;
-  if (!config || problems.length > 0) return fail(`pacs-${options.service}: ${new ConfigError(problems).message}`);
+  if (!config || problems.length > 0) return fail(`${name}: ${new ConfigError(problems).message}`);
   const logger = createLogger({ service: options.service, level: config.logLevel });
 
   let lock: DataDirLock | null = null;
@@ -51,7 +52,7 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
     try {
       lock = acquireDataDirLock(config.dataDir);
     } catch (error) {
-      if (error instanceof DataDirInUseError) return fail(`pacs-${options.service}: ${error.message}`);
+      if (error instanceof DataDirInUseError) return fail(`${name}: ${error.message}`);
       throw error;
     }
   }
@@ -75,7 +76,7 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
     lock?.release();
     logger.fatal({ err: error }, 'start failed');
     const hint = (error as NodeJS.ErrnoException).code === 'EADDRINUSE' ? ' (check PACS_HTTP_PORT)' : '';
-    return fail(`pacs-${options.service}: start failed: ${(error as Error).message}${hint}`);
+    return fail(`${name}: start failed: ${(error as Error).message}${hint}`);
   }
   app.get(ReadinessService).markStarted();
   logger.info(
