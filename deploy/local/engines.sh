@@ -7,6 +7,8 @@
 #   bash deploy/local/engines.sh down   [engine...]   stop (TERM, wait, KILL) and delete its state
 #   bash deploy/local/engines.sh env                  print `export NAME=value` lines (for eval)
 #   bash deploy/local/engines.sh status [engine...]   what runs, on which port, does it answer
+#   bash deploy/local/engines.sh tools                install the DICOM tools `npm test` uses
+#                                                     (dcmtk, python3-pydicom) when missing
 #
 #   engines: apt kafka ferretdb redis s3   (no engine given = all of them)
 #   `apt` installs the Debian packages the tests use (dcmtk, orthanc, ...) when missing.
@@ -31,6 +33,8 @@ LOG4J_VERSION="2.24.3"
 FERRETDB_VERSION="v1.24.2"
 SEAWEEDFS_VERSION="v0.0.0-20261109003541-7506e5f91cd6"
 APT_PACKAGES=(dcmtk orthanc orthanc-dicomweb python3-pydicom redis-server)
+# What `npm test` needs (its pretest step): DICOM peers and pydicom's test files, no server.
+TEST_TOOL_PACKAGES=(dcmtk python3-pydicom)
 
 KAFKA_PORT=19092
 KAFKA_CONTROLLER_PORT=19093
@@ -172,7 +176,9 @@ apt_install() {
   record_install "apt(${missing[*]})" $((SECONDS - t0))
 }
 
-install_apt() { apt_install "${APT_PACKAGES[@]}"; }
+# One apt-get at a time: `npm test`'s pretest and a background `up` may both get here.
+install_apt() { with_lock apt apt_install "${APT_PACKAGES[@]}"; }
+install_test_tools() { with_lock apt apt_install "${TEST_TOOL_PACKAGES[@]}"; }
 
 # ---------------------------------------------------------------------------------------- kafka
 
@@ -632,6 +638,7 @@ main() {
     up) validate_engines "$@"; cmd_up "$@" ;;
     down) validate_engines "$@"; cmd_down "$@" ;;
     env) cmd_env ;;
+    tools) install_test_tools ;;
     status) validate_engines "$@"; cmd_status "$@" ;;
     *)
       sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'

@@ -95,8 +95,7 @@ function handleSignals(app: INestApplication, config: PlatformConfig, logger: Lo
     logger.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => {
       logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out');
-      logger.flush();
-      process.exit(1);
+      exitAfterFlush(logger, 1);
     }, config.shutdownTimeoutMs);
     deadline.unref();
     app
@@ -105,18 +104,21 @@ function handleSignals(app: INestApplication, config: PlatformConfig, logger: Lo
       .then(
         () => {
           logger.info({}, 'stopped');
-          logger.flush();
-          process.exit(0);
+          exitAfterFlush(logger, 0);
         },
         (error: unknown) => {
           logger.error({ err: error }, 'shutdown failed');
-          logger.flush();
-          process.exit(1);
+          exitAfterFlush(logger, 1);
         },
       );
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+}
+
+/** The log is written asynchronously: exit only once its last lines are out. */
+function exitAfterFlush(logger: Logger, code: number): void {
+  logger.flush(() => process.exit(code));
 }
 
 function fail(message: string): never {

@@ -1,0 +1,3 @@
+export * from './dataset-builder';
+export * from './ct-instance';
+export * from './pydicom-corpus';
