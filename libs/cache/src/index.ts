@@ -1,2 +1,3 @@
 export * from './cache.port';
 export * from './cache-ttl';
+export * from './acquire-lock-within';

@@ -1,0 +1,14 @@
+export type { AssociationTimeouts } from './association';
+export * from './association.types';
+export * from './association-negotiation';
+export * from './command-set';
+export * from './dicom-uids';
+export * from './dimse.errors';
+export * from './dimse-client';
+export * from './dimse-logger';
+export * from './dimse-server';
+export * from './dimse-status';
+export * from './pdu.types';
+export * from './pdu-decoder';
+export * from './pdu-reader';
+export * from './pdu-writer';

@@ -1,0 +1,296 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { BlobStoreError, type BlobStore, type StoredBlob } from '@pacs/blob-store';
+import { acquireLockWithin, type Cache } from '@pacs/cache';
+import { InstanceStoredV1, type InstanceStoredEvent } from '@pacs/contracts';
+import {
+  createIndexAttributeExtractor,
+  DicomAttributeError,
+  DicomParseError,
+  encodePart10Header,
+  PIXEL_DATA_TAG,
+  readDataset,
+  readInstanceIdentity,
+  readPart10,
+  type IndexAttributeExtractor,
+  type InstanceIdentity,
+} from '@pacs/dicom';
+import type { EventBus } from '@pacs/event-bus';
+import type { Tenant } from '../tenants/tenant';
+import { readHeaderPrefix } from './header-prefix';
+import { instancePrefix, receiptKey } from './instance-key';
+import { StoreInstanceError } from './store-instance.errors';
+
+/** Where the instance comes from, as the event and the audit trail record it. */
+export type InstanceSource = InstanceStoredEvent['source'];
+
+/** The bytes to store, and what the request says they are. */
+export type StoreInstanceBody =
+  /** A DIMSE C-STORE data set: no meta group; the PACS writes one before the bytes as received. */
+  | {
+      readonly kind: 'dataset';
+      readonly transferSyntaxUid: string;
+      /** AffectedSOPClassUID and AffectedSOPInstanceUID of the C-STORE-RQ (PS3.7 9.3.1.1). */
+      readonly sopClassUid: string;
+      readonly sopInstanceUid: string;
+      readonly stream: Readable | AsyncIterable<Buffer>;
+    }
+  /** A Part 10 file (a STOW-RS part), stored exactly as received. */
+  | { readonly kind: 'part10'; readonly stream: Readable | AsyncIterable<Buffer> };
+
+export interface StoreInstanceCommand {
+  readonly tenant: Tenant;
+  readonly source: InstanceSource;
+  /** Shared by the events of one association or request. */
+  readonly correlationId: string;
+  /** When given (STOW-RS /studies/{study}), the instance must belong to this study. */
+  readonly expectedStudyInstanceUid?: string;
+  readonly body: StoreInstanceBody;
+}
+
+export interface StoredInstance extends InstanceIdentity {
+  /** `stored`: a new instance or a new version; `duplicate`: the same bytes were already stored. */
+  readonly outcome: 'stored' | 'duplicate';
+  readonly version: number;
+  readonly transferSyntaxUid: string;
+  readonly blob: StoredBlob;
+}
+
+export interface StoreInstanceDependencies {
+  readonly blobStore: BlobStore;
+  readonly eventBus: EventBus;
+  readonly cache: Cache;
+  readonly extraIndexKeywords?: readonly string[];
+  readonly now?: () => Date;
+}
+
+/** How long one instance's folder stays locked at most (a crashed holder's lock expires). */
+const INSTANCE_LOCK_TTL_MS = 30_000;
+
+/**
+ * Stores one instance under the durability rule (ARCHITECTURE.md): the bytes are streamed to the
+ * hot tier (durable when `put` resolves), then `instance.stored` is published (durable when
+ * `publish` resolves); only then is success answered. Any failure answers a failure status and
+ * leaves nothing visible: a written copy is deleted again (a crash in between leaves an orphan
+ * for the storage scrub, never an announced instance without bytes).
+ *
+ * Duplicates (same SOP Instance UID): every copy is first written under its own receipt key; then,
+ * under a per-instance lock, the instance folder decides: identical bytes already there → this
+ * copy is deleted and success answered without a new event; other bytes → a new version, or 0111
+ * under the tenant's `reject` policy.
+ */
+export class StoreInstanceUseCase {
+  private readonly extract: IndexAttributeExtractor;
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: StoreInstanceDependencies) {
+    this.extract = createIndexAttributeExtractor({ extraKeywords: [...(deps.extraIndexKeywords ?? [])] });
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  async execute(command: StoreInstanceCommand): Promise<StoredInstance> {
+    const { body, tenant } = command;
+    const iterator = (body.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    let header;
+    try {
+      header = await readHeaderPrefix(iterator, (bytes, final) =>
+        body.kind === 'dataset'
+          ? readDataset(bytes, { transferSyntax: body.transferSyntaxUid, untilTag: PIXEL_DATA_TAG, final })
+          : readPart10(bytes, { untilTag: PIXEL_DATA_TAG, final }),
+      );
+    } catch (error) {
+      await iterator.return?.();
+      throw toStoreError(error);
+    }
+    const dataset = header.result.dataset;
+    let identity: InstanceIdentity;
+    let attributes: InstanceStoredEvent['attributes'];
+    try {
+      identity = readInstanceIdentity(dataset);
+      checkAgainstRequest(identity, command);
+      attributes = this.extract(dataset);
+    } catch (error) {
+      await iterator.return?.();
+      throw toStoreError(error);
+    }
+    const transferSyntaxUid = header.result.transferSyntax.uid;
+
+    const prefix = instancePrefix(tenant.id, identity);
+    const key = receiptKey(prefix, this.now());
+    const metaHeader =
+      body.kind === 'dataset'
+        ? encodePart10Header({
+            sopClassUid: identity.sopClassUid,
+            sopInstanceUid: identity.sopInstanceUid,
+            transferSyntaxUid,
+          })
+        : undefined;
+    let blob: StoredBlob;
+    try {
+      blob = await this.deps.blobStore.put(
+        key,
+        concatStreams(metaHeader, header.chunks, header.ended ? undefined : iterator),
+        {
+          contentType: 'application/dicom',
+        },
+      );
+    } catch (error) {
+      throw toStoreError(error);
+    }
+
+    const lock = await acquireLockWithin(
+      this.deps.cache,
+      `ingest:${prefix}`,
+      INSTANCE_LOCK_TTL_MS,
+      INSTANCE_LOCK_TTL_MS,
+    ).catch(async (error: unknown) => {
+      await this.discard(key);
+      throw new StoreInstanceError('PROCESSING_FAILURE', 'the instance lock could not be taken', { cause: error });
+    });
+    try {
+      const decision = await this.decide(prefix, key, blob, tenant);
+      if (decision.outcome === 'duplicate') {
+        await this.discard(key);
+        return {
+          ...identity,
+          outcome: 'duplicate',
+          version: decision.version,
+          transferSyntaxUid,
+          blob: decision.existing,
+        };
+      }
+      await this.deps.eventBus.publish(InstanceStoredV1, {
+        eventId: randomUUID(),
+        tenantId: tenant.id,
+        occurredAt: this.now().toISOString(),
+        correlationId: command.correlationId,
+        causationId: null,
+        ...identity,
+        transferSyntaxUid,
+        version: decision.version,
+        blob: { key, tier: 'hot', size: blob.size, sha256: blob.sha256 },
+        source: command.source,
+        attributes,
+      });
+      return { ...identity, outcome: 'stored', version: decision.version, transferSyntaxUid, blob };
+    } catch (error) {
+      if (!(error instanceof StoreInstanceError && error.code === 'DUPLICATE_REJECTED')) await this.discard(key);
+      throw error instanceof StoreInstanceError
+        ? error
+        : new StoreInstanceError(
+            'PROCESSING_FAILURE',
+            `the instance could not be announced: ${(error as Error).message}`,
+            { cause: error },
+          );
+    } finally {
+      await lock.release().catch(() => undefined);
+    }
+  }
+
+  /** Under the instance lock: is this copy new, a new version, a duplicate, or refused? */
+  private async decide(
+    prefix: string,
+    key: string,
+    blob: StoredBlob,
+    tenant: Tenant,
+  ): Promise<{ outcome: 'stored'; version: number } | { outcome: 'duplicate'; version: number; existing: StoredBlob }> {
+    const others: string[] = [];
+    for await (const k of this.deps.blobStore.list(prefix)) if (k !== key) others.push(k);
+    if (others.length === 0) return { outcome: 'stored', version: 1 };
+    const distinct = new Set<string>();
+    for (const other of others) {
+      const sha256 = await this.sha256Of(other);
+      if (sha256 === blob.sha256) {
+        const info = await this.deps.blobStore.head(other);
+        return { outcome: 'duplicate', version: 0, existing: { key: other, size: info?.size ?? blob.size, sha256 } };
+      }
+      distinct.add(sha256);
+    }
+    if (tenant.duplicatePolicy === 'reject') {
+      await this.discard(key);
+      throw new StoreInstanceError(
+        'DUPLICATE_REJECTED',
+        `SOP Instance UID ${prefix.split('/')[3]} is already stored with other content (tenant policy: reject)`,
+      );
+    }
+    return { outcome: 'stored', version: distinct.size + 1 };
+  }
+
+  private async sha256Of(key: string): Promise<string> {
+    const info = await this.deps.blobStore.head(key);
+    if (info?.sha256) return info.sha256;
+    const hash = createHash('sha256');
+    for await (const chunk of await this.deps.blobStore.get(key)) hash.update(chunk as Buffer);
+    return hash.digest('hex');
+  }
+
+  private async discard(key: string): Promise<void> {
+    await this.deps.blobStore.delete(key).catch(() => undefined);
+  }
+}
+
+function checkAgainstRequest(identity: InstanceIdentity, command: StoreInstanceCommand): void {
+  const { body } = command;
+  if (body.kind === 'dataset') {
+    if (identity.sopInstanceUid !== body.sopInstanceUid) {
+      throw new DicomAttributeError(
+        'INVALID_VALUE',
+        `SOPInstanceUID ${identity.sopInstanceUid} of the data set differs from the request's AffectedSOPInstanceUID ${body.sopInstanceUid}`,
+        'SOPInstanceUID',
+      );
+    }
+    if (identity.sopClassUid !== body.sopClassUid) {
+      throw new DicomAttributeError(
+        'INVALID_VALUE',
+        `SOPClassUID ${identity.sopClassUid} of the data set differs from the request's AffectedSOPClassUID ${body.sopClassUid}`,
+        'SOPClassUID',
+      );
+    }
+  }
+  if (
+    command.expectedStudyInstanceUid !== undefined &&
+    identity.studyInstanceUid !== command.expectedStudyInstanceUid
+  ) {
+    throw new DicomAttributeError(
+      'INVALID_VALUE',
+      `StudyInstanceUID ${identity.studyInstanceUid} differs from the study of the request ${command.expectedStudyInstanceUid}`,
+      'StudyInstanceUID',
+    );
+  }
+}
+
+function toStoreError(error: unknown): StoreInstanceError {
+  if (error instanceof StoreInstanceError) return error;
+  if (error instanceof DicomParseError) {
+    return new StoreInstanceError('CANNOT_UNDERSTAND', `the data set cannot be parsed: ${error.message}`, {
+      cause: error,
+      failureReason: error.code === 'UNSUPPORTED_TRANSFER_SYNTAX' ? 0xc122 : 0xc000,
+    });
+  }
+  if (error instanceof DicomAttributeError)
+    return new StoreInstanceError('DATASET_MISMATCH', error.message, { cause: error });
+  if (error instanceof BlobStoreError && error.code === 'OUT_OF_SPACE') {
+    return new StoreInstanceError('OUT_OF_RESOURCES', `no space left to store the instance: ${error.message}`, {
+      cause: error,
+    });
+  }
+  return new StoreInstanceError('PROCESSING_FAILURE', `the instance could not be stored: ${(error as Error).message}`, {
+    cause: error,
+  });
+}
+
+/** The bytes to store: meta header, the chunks already read, then the rest of the stream. */
+async function* concatStreams(
+  head: Buffer | undefined,
+  chunks: readonly Buffer[],
+  rest: AsyncIterator<Buffer> | undefined,
+): AsyncGenerator<Buffer> {
+  if (head) yield head;
+  yield* chunks;
+  if (!rest) return;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield next.value;
+  }
+}
