@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { IngestModule, type GatewayConfig } from '@pacs/ingest';
 
-/** The gateway service alone (distributed shape): the platform now, its service module as it is built. */
+/** The gateway alone (distributed shape): the DICOM edge, DIMSE now, DICOMweb as it is built. */
 @Module({})
 export class GatewayAppModule {
-  static register(platform: DynamicModule): DynamicModule {
-    return { module: GatewayAppModule, imports: [platform] };
+  static register(platform: DynamicModule, gateway: GatewayConfig): DynamicModule {
+    return { module: GatewayAppModule, imports: [platform, IngestModule.register(gateway)] };
   }
 }

@@ -1,7 +1,7 @@
 // Telemetry first, so that it instruments what Nest and the adapters load.
 import './instrumentation';
-import { loadDicomConfig } from '@pacs/config';
 import { TOPICS_V1 } from '@pacs/contracts';
+import { loadGatewayConfig } from '@pacs/ingest';
 import { runApp } from '@pacs/platform';
 import { PacsAppModule } from './pacs-app.module';
 
@@ -9,6 +9,6 @@ void runApp({
   service: 'pacs',
   defaultMode: 'embedded',
   topics: TOPICS_V1,
-  appConfig: loadDicomConfig,
-  rootModule: (platform, dicom) => PacsAppModule.register(platform, dicom),
+  appConfig: loadGatewayConfig,
+  rootModule: (platform, gateway) => PacsAppModule.register(platform, gateway),
 });

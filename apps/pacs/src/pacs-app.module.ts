@@ -1,13 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import type { DicomConfig } from '@pacs/config';
+import { IngestModule, type GatewayConfig } from '@pacs/ingest';
 
 /**
- * The all-in-one PACS: every service's module in one process on the embedded adapters. The
- * service modules (ingest, index, storage, reports, routing, audit) join here as they are built.
+ * The all-in-one PACS: every service's module in one process on the embedded adapters. Ingest
+ * (DIMSE C-ECHO/C-STORE) is here; index, storage, reports, routing and audit join as they are built.
  */
 @Module({})
 export class PacsAppModule {
-  static register(platform: DynamicModule, _dicom: DicomConfig): DynamicModule {
-    return { module: PacsAppModule, imports: [platform] };
+  static register(platform: DynamicModule, gateway: GatewayConfig): DynamicModule {
+    return { module: PacsAppModule, imports: [platform, IngestModule.register(gateway)] };
   }
 }

@@ -24,7 +24,12 @@ describe('pacs process (embedded shape)', () => {
 
   async function start(env: Record<string, string> = {}): Promise<AppProcess> {
     const port = String(await freePort());
-    const app = startApp('pacs', { PACS_DATA_DIR: dataDir, PACS_HTTP_PORT: port, PACS_DICOM_PORT: String(await freePort()), ...env });
+    const app = startApp('pacs', {
+      PACS_DATA_DIR: dataDir,
+      PACS_HTTP_PORT: port,
+      PACS_DICOM_PORT: String(await freePort()),
+      ...env,
+    });
     started.push(app);
     return app;
   }
@@ -44,7 +49,11 @@ describe('pacs process (embedded shape)', () => {
     expect(metrics.headers.get('content-type')).toMatch(/^text\/plain/);
     expect(await metrics.text()).toMatch(/^pacs_process_resident_memory_bytes\{service="pacs"\} \d+/m);
 
-    const logLines = app.stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const logLines = app
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(logLines).toContainEqual(expect.objectContaining({ level: 'info', service: 'pacs', msg: 'pacs started' }));
 
     app.child.kill('SIGTERM');
@@ -58,7 +67,9 @@ describe('pacs process (embedded shape)', () => {
     const second = await start();
     const { code } = await second.exited();
     expect(code).toBe(1);
-    expect(second.stderr()).toContain(`the data folder ${dataDir} is in use by another PACS process (pid ${first.child.pid})`);
+    expect(second.stderr()).toContain(
+      `the data folder ${dataDir} is in use by another PACS process (pid ${first.child.pid})`,
+    );
     // The first one is unharmed.
     await waitForStatus(first, '/health/ready', 200, 2_000);
   }, 30_000);
@@ -77,11 +88,15 @@ describe('pacs process (embedded shape)', () => {
     [{ PACS_AE_TITLE: 'MUCH_TOO_LONG_AE_TITLE' }, /PACS_AE_TITLE: an AE title has at most 16 characters/],
     [{ PACS_MODE: 'cloud' }, /PACS_MODE: expected one of embedded, distributed/],
     [{ PACS_HTTP_HOST: '0.0.0.0' }, /PACS_HTTP_HOST: listening beyond loopback needs authentication/],
-  ])('exits non-zero on bad configuration %o, naming the variable', async (env, message) => {
-    const app = startApp('pacs', { PACS_DATA_DIR: dataDir, ...env });
-    started.push(app);
-    const { code } = await app.exited();
-    expect(code).toBe(1);
-    expect(app.stderr()).toMatch(message);
-  }, 20_000);
+  ])(
+    'exits non-zero on bad configuration %o, naming the variable',
+    async (env, message) => {
+      const app = startApp('pacs', { PACS_DATA_DIR: dataDir, ...env });
+      started.push(app);
+      const { code } = await app.exited();
+      expect(code).toBe(1);
+      expect(app.stderr()).toMatch(message);
+    },
+    20_000,
+  );
 });

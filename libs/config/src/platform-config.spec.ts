@@ -19,7 +19,14 @@ describe('platform configuration', () => {
     expect(config.eventBus).toEqual({ adapter: 'sqlite', file: `${process.cwd()}/data/events.sqlite` });
     expect(config.cache).toEqual({ adapter: 'memory' });
     expect(config.blobStore).toEqual({ adapter: 'fs', root: `${process.cwd()}/data/blobs/hot` });
-    expect(loadDicomConfig({})).toEqual({ port: 11112, aeTitle: 'PACS' });
+    expect(loadDicomConfig({})).toEqual({
+      host: '127.0.0.1',
+      port: 11112,
+      aeTitle: 'PACS',
+      defaultTenantId: 'default',
+      defaultDuplicatePolicy: 'new-version',
+      acceptUnknownSopClasses: true,
+    });
   });
 
   it('names each wrong variable with what was given', () => {
@@ -58,7 +65,11 @@ describe('platform configuration', () => {
       },
       'distributed',
     );
-    expect(config.eventBus).toMatchObject({ adapter: 'kafka', brokers: ['k1:9092', 'k2:9092'], clientId: 'pacs-router' });
+    expect(config.eventBus).toMatchObject({
+      adapter: 'kafka',
+      brokers: ['k1:9092', 'k2:9092'],
+      clientId: 'pacs-router',
+    });
     expect(config.cache).toEqual({ adapter: 'memory' });
     expect(config.blobStore).toMatchObject({ adapter: 's3', bucket: 'pacs-hot', endpoint: 'http://127.0.0.1:18333' });
     expect(problems(() => loadPlatformConfig('pacs', { PACS_BLOB_STORE: 's3' }, 'embedded'))).toEqual([

@@ -1,15 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import {
-  aeTitleVar,
-  booleanVar,
-  enumVar,
-  hostPortListVar,
-  portVar,
-  positiveIntVar,
-  urlVar,
-} from './env-types';
+import { aeTitleVar, booleanVar, enumVar, hostPortListVar, portVar, positiveIntVar, urlVar } from './env-types';
 import { parseEnv, type Env } from './parse-env';
 
 export type PacsMode = 'embedded' | 'distributed';
@@ -32,8 +24,7 @@ export interface PlatformConfig {
         readonly replicationFactor: number;
       };
   readonly cache:
-    | { readonly adapter: 'memory' }
-    | { readonly adapter: 'redis'; readonly url: string; readonly keyPrefix: string };
+    { readonly adapter: 'memory' } | { readonly adapter: 'redis'; readonly url: string; readonly keyPrefix: string };
   readonly blobStore:
     | { readonly adapter: 'fs'; readonly root: string }
     | {
@@ -47,10 +38,18 @@ export interface PlatformConfig {
       };
 }
 
-/** DIMSE listener settings, for the apps that serve DICOM. */
+/** DIMSE listener and ingest settings, for the apps that receive DICOM (gateway, all-in-one). */
 export interface DicomConfig {
+  readonly host: string;
   readonly port: number;
+  /** The default tenant's AE title. */
   readonly aeTitle: string;
+  readonly defaultTenantId: string;
+  readonly defaultDuplicatePolicy: 'new-version' | 'reject';
+  /** JSON file of the tenants, their AE titles and policies. */
+  readonly tenantsFile?: string;
+  /** Accept storage of SOP classes this PACS does not know (private, or newer than its dictionary). */
+  readonly acceptUnknownSopClasses: boolean;
 }
 
 const LOOPBACK = /^(localhost|127(\.[0-9]{1,3}){3}|::1|\[::1\])$/;
@@ -94,7 +93,8 @@ function platformEnvSchema(defaultMode: PacsMode) {
     .superRefine((env, ctx) => {
       const distributed = env.PACS_MODE === 'distributed';
       const require = (variable: keyof typeof env, because: string) => {
-        if (env[variable] === undefined) ctx.addIssue({ code: 'custom', path: [variable], message: `required ${because}` });
+        if (env[variable] === undefined)
+          ctx.addIssue({ code: 'custom', path: [variable], message: `required ${because}` });
       };
       if ((env.PACS_EVENT_BUS ?? (distributed ? 'kafka' : 'sqlite')) === 'kafka') {
         require('PACS_KAFKA_BROKERS', 'when the event bus is Kafka');
@@ -116,8 +116,21 @@ function platformEnvSchema(defaultMode: PacsMode) {
 }
 
 const dicomEnvSchema = z.object({
+  // DIMSE has no bearer tokens: its access control is the per-tenant calling AE allow-list, so a
+  // modality network address is allowed here without the HTTP listener's opt-in.
+  PACS_DICOM_HOST: z
+    .string()
+    .refine((v) => v === 'localhost' || isIP(v) !== 0, { message: 'expected an IP address or localhost' })
+    .default('127.0.0.1'),
   PACS_DICOM_PORT: portVar(11112),
   PACS_AE_TITLE: aeTitleVar('PACS'),
+  PACS_DEFAULT_TENANT: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'a tenant id is 1-63 lowercase letters, digits or dashes' })
+    .default('default'),
+  PACS_DUPLICATE_POLICY: enumVar(['new-version', 'reject']).default('new-version'),
+  PACS_TENANTS_FILE: z.string().min(1).optional(),
+  PACS_ACCEPT_UNKNOWN_SOP_CLASSES: booleanVar(true),
 });
 
 /**
@@ -172,5 +185,13 @@ export function loadPlatformConfig(service: string, env: Env, defaultMode: PacsM
 /** Reads the DIMSE listener settings. */
 export function loadDicomConfig(env: Env): DicomConfig {
   const e = parseEnv(dicomEnvSchema, env);
-  return { port: e.PACS_DICOM_PORT, aeTitle: e.PACS_AE_TITLE };
+  return {
+    host: e.PACS_DICOM_HOST,
+    port: e.PACS_DICOM_PORT,
+    aeTitle: e.PACS_AE_TITLE,
+    defaultTenantId: e.PACS_DEFAULT_TENANT,
+    defaultDuplicatePolicy: e.PACS_DUPLICATE_POLICY,
+    ...(e.PACS_TENANTS_FILE ? { tenantsFile: resolve(e.PACS_TENANTS_FILE) } : {}),
+    acceptUnknownSopClasses: e.PACS_ACCEPT_UNKNOWN_SOP_CLASSES,
+  };
 }

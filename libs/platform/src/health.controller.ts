@@ -23,7 +23,9 @@ export class HealthController {
   @Get('health/ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
     const report = await this.readiness.check();
-    await reply.status(report.ready ? 200 : 503).send({ status: report.ready ? 'ready' : 'not-ready', checks: report.checks });
+    await reply
+      .status(report.ready ? 200 : 503)
+      .send({ status: report.ready ? 'ready' : 'not-ready', checks: report.checks });
   }
 
   /** Prometheus text exposition. */

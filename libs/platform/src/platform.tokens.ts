@@ -1,8 +1,5 @@
 /** The app's validated PlatformConfig. */
 export const PLATFORM_CONFIG = Symbol('PLATFORM_CONFIG');
-/** The process's pino logger. */
-export const LOGGER = Symbol('LOGGER');
-/** The process's Prometheus registry. */
-export const METRICS = Symbol('METRICS');
+export { LOGGER, METRICS } from '@pacs/observability';
 /** The data folder lock, when this process owns one. */
 export const DATA_DIR_LOCK = Symbol('DATA_DIR_LOCK');

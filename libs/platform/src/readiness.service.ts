@@ -39,8 +39,14 @@ export class ReadinessService implements BeforeApplicationShutdown {
       this.blobStore.isHealthy().catch(() => false),
     ]);
     const checks = {
-      lifecycle: { ok: this.started && !this.stopping, detail: this.stopping ? 'stopping' : this.started ? 'started' : 'starting' },
-      eventBus: { ok: bus.connected && waiting.length === 0, detail: { connected: bus.connected, consumers: bus.subscriptions.length, notJoined: waiting } },
+      lifecycle: {
+        ok: this.started && !this.stopping,
+        detail: this.stopping ? 'stopping' : this.started ? 'started' : 'starting',
+      },
+      eventBus: {
+        ok: bus.connected && waiting.length === 0,
+        detail: { connected: bus.connected, consumers: bus.subscriptions.length, notJoined: waiting },
+      },
       cache: { ok: cacheOk },
       blobStore: { ok: blobOk },
     };

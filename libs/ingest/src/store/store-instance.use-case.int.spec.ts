@@ -192,6 +192,37 @@ describe('StoreInstanceUseCase', () => {
       await expectNothingStored();
     });
 
+    it('a data set that ends inside its pixel data is C000, naming how much arrived', async () => {
+      const sop = generateUid();
+      const dataset = ctDataset(sop);
+      const error = await useCase
+        .execute(dimse(dataset.subarray(0, dataset.length - 100), { sopInstanceUid: sop }))
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CANNOT_UNDERSTAND', dimseStatus: 0xc000 });
+      expect((error as Error).message).toMatch(/ends inside Pixel Data: \d+ of at least \d+ bytes arrived/);
+      await expectNothingStored();
+    });
+
+    it('a STOW part cut inside its pixel data is C000', async () => {
+      const file = ctInstanceFile({
+        ...study,
+        sopInstanceUid: generateUid(),
+        rows: 64,
+        columns: 64,
+        pixelData: pixels,
+      });
+      const error = await useCase
+        .execute({
+          tenant: radiology,
+          source,
+          correlationId: 'r',
+          body: { kind: 'part10', stream: chunked(file.subarray(0, file.length - 1), 500) },
+        })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CANNOT_UNDERSTAND' });
+      await expectNothingStored();
+    });
+
     it('garbage bytes in a STOW part are C000', async () => {
       const error = await useCase
         .execute({

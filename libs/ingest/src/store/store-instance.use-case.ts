@@ -18,6 +18,7 @@ import {
 import type { EventBus } from '@pacs/event-bus';
 import type { Tenant } from '../tenants/tenant';
 import { readHeaderPrefix } from './header-prefix';
+import { minimumStreamLength } from './pixel-data-extent';
 import { instancePrefix, receiptKey } from './instance-key';
 import { StoreInstanceError } from './store-instance.errors';
 
@@ -93,11 +94,17 @@ export class StoreInstanceUseCase {
     const iterator = (body.stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     let header;
     try {
-      header = await readHeaderPrefix(iterator, (bytes, final) =>
-        body.kind === 'dataset'
-          ? readDataset(bytes, { transferSyntax: body.transferSyntaxUid, untilTag: PIXEL_DATA_TAG, final })
-          : readPart10(bytes, { untilTag: PIXEL_DATA_TAG, final }),
-      );
+      header = await readHeaderPrefix(iterator, (bytes, final) => {
+        const result =
+          body.kind === 'dataset'
+            ? readDataset(bytes, { transferSyntax: body.transferSyntaxUid, untilTag: PIXEL_DATA_TAG, final })
+            : readPart10(bytes, { untilTag: PIXEL_DATA_TAG, final });
+        // The Pixel Data element's own header (tag, VR, length) must be in the prefix too.
+        if (result.status === 'complete' && !final && minimumStreamLength(result) === 'need-more') {
+          return { status: 'need-more-bytes' as const, needed: result.end + 12 };
+        }
+        return result;
+      });
     } catch (error) {
       await iterator.return?.();
       throw toStoreError(error);
@@ -125,17 +132,24 @@ export class StoreInstanceUseCase {
             transferSyntaxUid,
           })
         : undefined;
+    const minimum = minimumStreamLength(header.result);
+    const received = { bytes: 0 };
     let blob: StoredBlob;
     try {
       blob = await this.deps.blobStore.put(
         key,
-        concatStreams(metaHeader, header.chunks, header.ended ? undefined : iterator),
-        {
-          contentType: 'application/dicom',
-        },
+        concatStreams(metaHeader, header.chunks, header.ended ? undefined : iterator, received),
+        { contentType: 'application/dicom' },
       );
     } catch (error) {
       throw toStoreError(error);
+    }
+    if (typeof minimum === 'number' && received.bytes < minimum) {
+      await this.discard(key);
+      throw new StoreInstanceError(
+        'CANNOT_UNDERSTAND',
+        `the data set ends inside Pixel Data: ${received.bytes} of at least ${minimum} bytes arrived`,
+      );
     }
 
     const lock = await acquireLockWithin(
@@ -279,18 +293,26 @@ function toStoreError(error: unknown): StoreInstanceError {
   });
 }
 
-/** The bytes to store: meta header, the chunks already read, then the rest of the stream. */
+/**
+ * The bytes to store: meta header, the chunks already read, then the rest of the stream; counts
+ * the received bytes (not the meta header) into `received`.
+ */
 async function* concatStreams(
   head: Buffer | undefined,
   chunks: readonly Buffer[],
   rest: AsyncIterator<Buffer> | undefined,
+  received: { bytes: number },
 ): AsyncGenerator<Buffer> {
   if (head) yield head;
-  yield* chunks;
+  for (const chunk of chunks) {
+    received.bytes += chunk.length;
+    yield chunk;
+  }
   if (!rest) return;
   for (;;) {
     const next = await rest.next();
     if (next.done) return;
+    received.bytes += next.value.length;
     yield next.value;
   }
 }

@@ -1,0 +1,3 @@
+export * from './dcmtk';
+export * from './part10-file';
+export * from './raw-peer';

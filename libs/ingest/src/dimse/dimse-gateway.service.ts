@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import type { DicomConfig } from '@pacs/config';
+import {
+  DimseServer,
+  DimseStatus,
+  type AssociationRequest,
+  type DimseCommand,
+  type DimseRequestContext,
+  type DimseResult,
+} from '@pacs/dimse';
+import { LOGGER, type Logger } from '@pacs/observability';
+import type { Readable } from 'node:stream';
+import { StoreInstanceError } from '../store/store-instance.errors';
+import { StoreInstanceUseCase } from '../store/store-instance.use-case';
+import { TenantRegistry } from '../tenants/tenant-registry';
+import { decideAssociation } from './association-policy';
+import { DICOM_CONFIG } from './ingest.tokens';
+
+/**
+ * The DIMSE SCP of the gateway: Verification (C-ECHO) and the Storage SOP classes (C-STORE,
+ * PS3.4 B.2.3 statuses) for every tenant, addressed by called AE title.
+ */
+@Injectable()
+export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private server: DimseServer | undefined;
+  private listeningPort: number | undefined;
+  /** Association id → correlation id shared by the events of the association. */
+  private readonly correlationIds = new Map<string, string>();
+
+  constructor(
+    @Inject(DICOM_CONFIG) private readonly config: DicomConfig,
+    private readonly tenants: TenantRegistry,
+    private readonly storeInstance: StoreInstanceUseCase,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** The port actually listened on (differs from the configured one when that was 0). */
+  get port(): number | undefined {
+    return this.listeningPort;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const logger = this.logger.child({ component: 'dimse' });
+    this.server = new DimseServer({
+      host: this.config.host,
+      port: this.config.port,
+      logger,
+      onAssociationRequest: async (request: AssociationRequest) => {
+        const { decision } = decideAssociation(request, this.tenants, this.config);
+        if ('reject' in decision) {
+          logger.warn(
+            {
+              callingAeTitle: request.callingAeTitle,
+              calledAeTitle: request.calledAeTitle,
+              remoteAddress: request.remoteAddress,
+              reason: decision.reject.reason,
+            },
+            'association rejected',
+          );
+        }
+        return decision;
+      },
+      onCEcho: () => DimseStatus.Success,
+      onCStore: (ctx, command, dataset) => this.onCStore(ctx, command, dataset),
+    });
+    this.server.on('associationEstablished', ({ association }) => {
+      this.correlationIds.set(association.id, `dimse-${randomUUID()}`);
+      logger.info(
+        {
+          associationId: association.id,
+          callingAeTitle: association.callingAeTitle,
+          calledAeTitle: association.calledAeTitle,
+          remoteAddress: association.remoteAddress,
+        },
+        'association established',
+      );
+    });
+    for (const event of ['associationReleased', 'associationAborted'] as const) {
+      this.server.on(event, ({ association, stats, end }) => {
+        this.correlationIds.delete(association.id);
+        logger.info({ associationId: association.id, end, requests: stats.requestsReceived }, 'association ended');
+      });
+    }
+    this.listeningPort = (await this.server.listen()).port;
+    logger.info({ host: this.config.host, port: this.listeningPort, aeTitle: this.config.aeTitle }, 'DIMSE listening');
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.server?.close({ timeoutMs: 10_000 });
+  }
+
+  private async onCStore(ctx: DimseRequestContext, command: DimseCommand, dataset: Readable): Promise<DimseResult> {
+    const { info } = ctx.association;
+    // The association was accepted only for a known called AE title (association-policy.ts).
+    const tenant = this.tenants.byCalledAeTitle(info.calledAeTitle);
+    if (!tenant) return { status: DimseStatus.ProcessingFailure, errorComment: 'no tenant for this association' };
+    try {
+      await this.storeInstance.execute({
+        tenant,
+        source: {
+          protocol: 'DIMSE',
+          callingAeTitle: info.callingAeTitle.trim(),
+          calledAeTitle: info.calledAeTitle.trim(),
+          remoteAddress: info.remoteAddress,
+        },
+        correlationId: this.correlationIds.get(info.id) ?? `dimse-${info.id}`,
+        body: {
+          kind: 'dataset',
+          transferSyntaxUid: ctx.presentationContext.transferSyntax,
+          sopClassUid: command.affectedSopClassUid ?? '',
+          sopInstanceUid: command.affectedSopInstanceUid ?? '',
+          stream: dataset,
+        },
+      });
+      return { status: DimseStatus.Success };
+    } catch (error) {
+      const failure = error instanceof StoreInstanceError ? error : undefined;
+      this.logger.warn(
+        {
+          err: error,
+          tenantId: tenant.id,
+          callingAeTitle: info.callingAeTitle.trim(),
+          sopInstanceUid: command.affectedSopInstanceUid,
+          status: failure?.dimseStatus,
+        },
+        'C-STORE failed',
+      );
+      return {
+        status: failure?.dimseStatus ?? DimseStatus.ProcessingFailure,
+        // Error Comment (0000,0902) is LO: at most 64 characters (PS3.7 C.4).
+        errorComment: (failure?.message ?? 'processing failure').slice(0, 64),
+      };
+    }
+  }
+}

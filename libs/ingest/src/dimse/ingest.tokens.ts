@@ -1,0 +1,2 @@
+/** The gateway's DicomConfig (listener, tenants, policies). */
+export const DICOM_CONFIG = Symbol('DICOM_CONFIG');
