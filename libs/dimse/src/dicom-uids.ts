@@ -36,8 +36,6 @@ export const DicomUid = {
   StudyRootQueryRetrieveGet: '1.2.840.10008.5.1.4.1.2.2.3',
 } as const;
 
-/** Our Implementation Class UID (PS3.7 D.3.3.2), under the UUID-derived root 2.25 (PS3.5 B.2). */
-export const IMPLEMENTATION_CLASS_UID = '2.25.11297040220397100949703406604600533025';
-
-/** Our Implementation Version Name (PS3.7 D.3.3.2.3): 1 to 16 characters. */
-export const IMPLEMENTATION_VERSION_NAME = 'PACS_DIMSE_1';
+// One implementation identity for the whole product: announced at association (PS3.7 D.3.3.2)
+// and written in the file meta group of stored instances (PS3.10 7.1).
+export { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from '@pacs/dicom';

@@ -7,7 +7,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AssociationRequest, DimseAssociation, DimseRequestHandlers } from './association.types';
 import { CommandField, type DimseCommand, encodeCommand, NO_DATA_SET } from './command-set';
-import { DicomUid } from './dicom-uids';
+import { DicomUid, IMPLEMENTATION_VERSION_NAME } from './dicom-uids';
 import { AssociationRejectedError, DimseError } from './dimse.errors';
 import { DimseClient, type DimseClientOptions } from './dimse-client';
 import { type AssociationEvent, DimseServer, type DimseServerOptions } from './dimse-server';
@@ -128,7 +128,7 @@ describe('DimseServer with DimseClient', () => {
       callingAeTitle: 'SCU',
       calledAeTitle: 'PACS',
       maxPduLength: 256 * 1024,
-      implementationVersionName: 'PACS_DIMSE_1',
+      implementationVersionName: IMPLEMENTATION_VERSION_NAME,
     });
   });
 
