@@ -9,4 +9,6 @@ import { FsBlobStore } from './fs-blob-store.adapter';
 const parent = mkdtempSync(join(tmpdir(), 'pacs-fs-large-'));
 afterAll(() => rmSync(parent, { recursive: true, force: true }));
 
-runBlobStoreContract('FsBlobStore (several GB)', () => new FsBlobStore({ root: parent }), { severalGbBytes: 2 * 1024 * MiB });
+runBlobStoreContract('FsBlobStore (several GB)', () => new FsBlobStore({ root: parent }), {
+  severalGbBytes: 2 * 1024 * MiB,
+});

@@ -210,7 +210,8 @@ export class S3BlobStore implements BlobStore {
   async start(): Promise<void> {
     // With createBucket the bucket is made here; without, it is the operator's and must exist.
     await this.ready();
-    if (!(await this.isHealthy())) throw new BlobStoreError('IO_ERROR', `S3 bucket ${this.bucket} is not reachable`, true);
+    if (!(await this.isHealthy()))
+      throw new BlobStoreError('IO_ERROR', `S3 bucket ${this.bucket} is not reachable`, true);
   }
 
   async isHealthy(): Promise<boolean> {

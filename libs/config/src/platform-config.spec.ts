@@ -26,6 +26,7 @@ describe('platform configuration', () => {
       defaultTenantId: 'default',
       defaultDuplicatePolicy: 'new-version',
       acceptUnknownSopClasses: true,
+      stowMaxBytes: 16 * 1024 ** 3,
     });
   });
 

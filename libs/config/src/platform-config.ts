@@ -50,6 +50,8 @@ export interface DicomConfig {
   readonly tenantsFile?: string;
   /** Accept storage of SOP classes this PACS does not know (private, or newer than its dictionary). */
   readonly acceptUnknownSopClasses: boolean;
+  /** Largest STOW-RS request body, in bytes (HTTP 413 beyond). */
+  readonly stowMaxBytes: number;
 }
 
 const LOOPBACK = /^(localhost|127(\.[0-9]{1,3}){3}|::1|\[::1\])$/;
@@ -131,6 +133,7 @@ const dicomEnvSchema = z.object({
   PACS_DUPLICATE_POLICY: enumVar(['new-version', 'reject']).default('new-version'),
   PACS_TENANTS_FILE: z.string().min(1).optional(),
   PACS_ACCEPT_UNKNOWN_SOP_CLASSES: booleanVar(true),
+  PACS_STOW_MAX_BYTES: positiveIntVar(16 * 1024 ** 3),
 });
 
 /**
@@ -193,5 +196,6 @@ export function loadDicomConfig(env: Env): DicomConfig {
     defaultDuplicatePolicy: e.PACS_DUPLICATE_POLICY,
     ...(e.PACS_TENANTS_FILE ? { tenantsFile: resolve(e.PACS_TENANTS_FILE) } : {}),
     acceptUnknownSopClasses: e.PACS_ACCEPT_UNKNOWN_SOP_CLASSES,
+    stowMaxBytes: e.PACS_STOW_MAX_BYTES,
   };
 }

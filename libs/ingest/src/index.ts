@@ -6,3 +6,5 @@ export * from './dimse/association-policy';
 export * from './dimse/dimse-gateway.service';
 export * from './dimse/ingest.module';
 export * from './gateway-config';
+export * from './stow/stow-response';
+export * from './stow/store-studies.use-case';

@@ -71,6 +71,12 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
       new FastifyAdapter({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: 'idle' }),
       { logger: new NestPinoLogger(logger), abortOnError: false },
     );
+    // Streaming endpoints (STOW-RS) read bodies as they arrive: multipart and any other type
+    // without a parser (JSON keeps Fastify's) are handed over as the raw stream, never buffered;
+    // each endpoint checks the media type (415) and enforces its own size limit (413).
+    const fastify = app.getHttpAdapter().getInstance();
+    fastify.addContentTypeParser('multipart/related', (_request, payload, done) => done(null, payload));
+    fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     await app.listen(config.http.port, config.http.host);
   } catch (error) {
     lock?.release();

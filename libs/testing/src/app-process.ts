@@ -28,11 +28,15 @@ export async function freePort(): Promise<number> {
 
 /** Starts `apps/<app>/src/main.ts` with Node 22 (this process's binary) and the given env. */
 export function startApp(app: string, env: Record<string, string>): AppProcess {
-  const child = spawn(process.execPath, ['-r', join(root, 'tools/testing/register-ts.js'), join(root, 'apps', app, 'src/main.ts')], {
-    cwd: root,
-    env: { ...process.env, OTEL_SDK_DISABLED: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', join(root, 'tools/testing/register-ts.js'), join(root, 'apps', app, 'src/main.ts')],
+    {
+      cwd: root,
+      env: { ...process.env, OTEL_SDK_DISABLED: 'true', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let out = '';
   let err = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -50,7 +54,12 @@ export function startApp(app: string, env: Record<string, string>): AppProcess {
 }
 
 /** Polls a URL until it answers with the status, or fails with the app's output. */
-export async function waitForStatus(app: AppProcess, path: string, status: number, timeoutMs: number): Promise<Response> {
+export async function waitForStatus(
+  app: AppProcess,
+  path: string,
+  status: number,
+  timeoutMs: number,
+): Promise<Response> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
@@ -64,5 +73,7 @@ export async function waitForStatus(app: AppProcess, path: string, status: numbe
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${path} did not answer ${status} within ${timeoutMs} ms (last: ${last})\nstdout:\n${app.stdout()}\nstderr:\n${app.stderr()}`);
+  throw new Error(
+    `${path} did not answer ${status} within ${timeoutMs} ms (last: ${last})\nstdout:\n${app.stdout()}\nstderr:\n${app.stderr()}`,
+  );
 }

@@ -5,6 +5,8 @@ import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
 import { StoreInstanceUseCase } from '../store/store-instance.use-case';
 import type { GatewayConfig } from '../gateway-config';
 import { TenantRegistry } from '../tenants/tenant-registry';
+import { StoreStudiesUseCase } from '../stow/store-studies.use-case';
+import { StowController } from '../stow/stow.controller';
 import { DimseGatewayService } from './dimse-gateway.service';
 import { DICOM_CONFIG } from './ingest.tokens';
 
@@ -26,8 +28,14 @@ export class IngestModule {
           useFactory: (blobStore: BlobStore, eventBus: EventBus, cache: Cache) =>
             new StoreInstanceUseCase({ blobStore, eventBus, cache }),
         },
+        {
+          provide: StoreStudiesUseCase,
+          inject: [StoreInstanceUseCase],
+          useFactory: (storeInstance: StoreInstanceUseCase) => new StoreStudiesUseCase(storeInstance),
+        },
         DimseGatewayService,
       ],
+      controllers: [StowController],
       exports: [TenantRegistry, StoreInstanceUseCase, DimseGatewayService],
     };
   }

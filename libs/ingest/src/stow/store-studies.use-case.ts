@@ -1,0 +1,124 @@
+import type { Readable } from 'node:stream';
+import { isMultipartError, MultipartReader, parseMultipartRelated, type MultipartError } from '@pacs/multipart';
+import { StoreInstanceError } from '../store/store-instance.errors';
+import { StoreInstanceUseCase, type InstanceSource } from '../store/store-instance.use-case';
+import type { Tenant } from '../tenants/tenant';
+import { stowResponse, type StowOutcome } from './stow-response';
+
+export interface StoreStudiesCommand {
+  readonly tenant: Tenant;
+  readonly source: InstanceSource;
+  readonly correlationId: string;
+  /** The request's Content-Type header. */
+  readonly contentType: string | undefined;
+  readonly body: Readable;
+  /** From `/studies/{study}`: every instance must belong to it (else A900 for that instance). */
+  readonly studyInstanceUid?: string;
+  /** `http://host/dicomweb` or `http://host/tenants/{t}/dicomweb`, for the RetrieveURLs. */
+  readonly baseUrl: string;
+  /** Largest request body accepted (HTTP 413 beyond). */
+  readonly maxBytes: number;
+}
+
+/** The HTTP answer of a STOW-RS request. */
+export type StoreStudiesResult =
+  | {
+      readonly kind: 'response';
+      readonly status: 200 | 202 | 409;
+      readonly body: Record<string, unknown>;
+      readonly warnings: readonly string[];
+    }
+  | {
+      readonly kind: 'problem';
+      readonly status: 400 | 413 | 415;
+      readonly detail: string;
+      readonly stored: readonly StowOutcome[];
+    };
+
+/**
+ * STOW-RS (PS3.18 10.5): reads a `multipart/related; type="application/dicom"` body part by part,
+ * never whole, and stores each part with the store use case as it arrives. A part that fails is
+ * reported in the Failed SOP Sequence; a body that is not valid multipart stops the request with
+ * 400 (the part being read is not stored; parts before it are, and the problem says which).
+ */
+export class StoreStudiesUseCase {
+  constructor(private readonly storeInstance: StoreInstanceUseCase) {}
+
+  async execute(command: StoreStudiesCommand): Promise<StoreStudiesResult> {
+    let contentType;
+    try {
+      contentType = parseMultipartRelated(command.contentType, { types: ['application/dicom'] });
+    } catch (error) {
+      if (isMultipartError(error)) return problem(error, []);
+      throw error;
+    }
+    const reader = new MultipartReader(command.body, contentType, {
+      defaultContentType: 'application/dicom',
+      limits: { maxHeaderBytes: 16 * 1024, maxParts: 100_000, maxTotalBytes: command.maxBytes },
+    });
+    const outcomes: StowOutcome[] = [];
+    const warnings: string[] = [];
+    try {
+      for await (const part of reader) {
+        const partType = part.contentType?.split(';')[0]?.trim().toLowerCase();
+        if (partType !== 'application/dicom') {
+          part.skip();
+          outcomes.push({
+            stored: false,
+            failureReason: 0xc000,
+            message: `part ${part.index}: Content-Type ${partType ?? '(none)'} is not application/dicom`,
+          });
+          warnings.push(`part ${part.index} is ${partType ?? 'untyped'}, not application/dicom`);
+          continue;
+        }
+        outcomes.push(await this.storePart(command, part.index, part.body));
+        const last = outcomes[outcomes.length - 1]!;
+        if (!last.stored) warnings.push(last.message);
+      }
+    } catch (error) {
+      if (isMultipartError(error))
+        return problem(
+          error,
+          outcomes.filter((o) => o.stored),
+        );
+      throw error;
+    }
+    if (outcomes.length === 0) {
+      return { kind: 'problem', status: 400, detail: 'the multipart body has no part: nothing to store', stored: [] };
+    }
+    const studyUrl = command.studyInstanceUid ? `${command.baseUrl}/studies/${command.studyInstanceUid}` : undefined;
+    return { kind: 'response', ...stowResponse(outcomes, studyUrl), warnings };
+  }
+
+  private async storePart(command: StoreStudiesCommand, index: number, body: Readable): Promise<StowOutcome> {
+    try {
+      const stored = await this.storeInstance.execute({
+        tenant: command.tenant,
+        source: command.source,
+        correlationId: command.correlationId,
+        ...(command.studyInstanceUid ? { expectedStudyInstanceUid: command.studyInstanceUid } : {}),
+        body: { kind: 'part10', stream: body },
+      });
+      return {
+        stored: true,
+        sopClassUid: stored.sopClassUid,
+        sopInstanceUid: stored.sopInstanceUid,
+        retrieveUrl: `${command.baseUrl}/studies/${stored.studyInstanceUid}/series/${stored.seriesInstanceUid}/instances/${stored.sopInstanceUid}`,
+      };
+    } catch (error) {
+      // A broken multipart body surfaces here first (the part's stream errors): let it stop the request.
+      const cause = (error as { cause?: unknown }).cause;
+      if (isMultipartError(cause)) throw cause;
+      if (error instanceof StoreInstanceError) {
+        return { stored: false, failureReason: error.failureReason, message: `part ${index}: ${error.message}` };
+      }
+      throw error;
+    }
+  }
+}
+
+function problem(error: MultipartError, stored: readonly StowOutcome[]): StoreStudiesResult {
+  const status = error.httpStatus === 413 ? 413 : error.httpStatus === 415 ? 415 : 400;
+  const note = stored.length > 0 ? ` (${stored.length} instance(s) before it were stored)` : ' (nothing was stored)';
+  return { kind: 'problem', status, detail: `${error.message}${note}`, stored };
+}
