@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { readdirSync, readFileSync, statSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { generateUid, readPart10 } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
@@ -188,4 +189,48 @@ describe('pacs process: DIMSE C-ECHO and C-STORE with DCMTK', () => {
     expect(stored('radiology')).toHaveLength(before + 1);
     await run('echoscu', ['-aet', 'MODALITY', '-aec', 'RAD_PACS', '127.0.0.1', String(dicomPort)], dcmtk);
   }, 30_000);
+
+  it('announces each stored instance and audits each association (DICOM Instances Transferred)', async () => {
+    const events = (topic: string) => {
+      const db = new DatabaseSync(join(work, 'data', 'events.sqlite'), { readOnly: true });
+      try {
+        return (db.prepare('SELECT value FROM messages WHERE topic = ?').all(topic) as { value: string }[]).map(
+          (row) => JSON.parse(row.value) as Record<string, unknown>,
+        );
+      } finally {
+        db.close();
+      }
+    };
+    const storedEvents = events('pacs.instance.stored.v1');
+    expect(storedEvents).toHaveLength(stored('radiology').length);
+    expect(storedEvents[0]).toMatchObject({
+      tenantId: 'radiology',
+      source: { protocol: 'DIMSE', callingAeTitle: 'CT1', calledAeTitle: 'RAD_PACS' },
+    });
+
+    const deadline = Date.now() + 5_000;
+    let audits = events('pacs.audit.event.v1');
+    while (audits.length === 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      audits = events('pacs.audit.event.v1');
+    }
+    const transferred = audits.filter((a) => (a.event as { code: string }).code === '110104');
+    expect(transferred.length).toBeGreaterThan(0);
+    const fromStorescu = transferred.find((a) =>
+      (a.objects as { typeCode: string; details?: Record<string, string> }[]).some(
+        (o) => o.typeCode === '2' && o.details?.['sopClass:1.2.840.10008.5.1.4.1.1.2'] === '12',
+      ),
+    );
+    expect(fromStorescu).toMatchObject({
+      tenantId: 'radiology',
+      action: 'C',
+      outcome: 0,
+      participants: [
+        { userId: 'CT1', isRequestor: true, roles: [{ code: '110153' }] },
+        { userId: 'RAD_PACS', isRequestor: false, roles: [{ code: '110152' }] },
+      ],
+    });
+    // The association that sent broken data sets is audited with its failures.
+    expect(transferred.some((a) => a.outcome === 4 && String(a.outcomeDescription).includes('not stored'))).toBe(true);
+  });
 });

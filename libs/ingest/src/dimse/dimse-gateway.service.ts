@@ -11,6 +11,8 @@ import {
 } from '@pacs/dimse';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { Readable } from 'node:stream';
+import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
+import { InstancesTransferredAudit, publishInstancesTransferred } from '../audit/instances-transferred.audit';
 import { StoreInstanceError } from '../store/store-instance.errors';
 import { StoreInstanceUseCase } from '../store/store-instance.use-case';
 import { TenantRegistry } from '../tenants/tenant-registry';
@@ -25,13 +27,14 @@ import { DICOM_CONFIG } from './ingest.tokens';
 export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private server: DimseServer | undefined;
   private listeningPort: number | undefined;
-  /** Association id → correlation id shared by the events of the association. */
-  private readonly correlationIds = new Map<string, string>();
+  /** Association id → correlation id shared by its events, and what it transferred (audit). */
+  private readonly associations = new Map<string, { correlationId: string; audit: InstancesTransferredAudit }>();
 
   constructor(
     @Inject(DICOM_CONFIG) private readonly config: DicomConfig,
     private readonly tenants: TenantRegistry,
     private readonly storeInstance: StoreInstanceUseCase,
+    @Inject(EVENT_BUS) private readonly eventBus: EventBus,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -65,7 +68,10 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
       onCStore: (ctx, command, dataset) => this.onCStore(ctx, command, dataset),
     });
     this.server.on('associationEstablished', ({ association }) => {
-      this.correlationIds.set(association.id, `dimse-${randomUUID()}`);
+      this.associations.set(association.id, {
+        correlationId: `dimse-${randomUUID()}`,
+        audit: new InstancesTransferredAudit(),
+      });
       logger.info(
         {
           associationId: association.id,
@@ -78,7 +84,28 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
     });
     for (const event of ['associationReleased', 'associationAborted'] as const) {
       this.server.on(event, ({ association, stats, end }) => {
-        this.correlationIds.delete(association.id);
+        const state = this.associations.get(association.id);
+        this.associations.delete(association.id);
+        const tenant = this.tenants.byCalledAeTitle(association.calledAeTitle);
+        if (state && tenant) {
+          publishInstancesTransferred(
+            this.eventBus,
+            state.audit,
+            {
+              tenantId: tenant.id,
+              correlationId: state.correlationId,
+              sourceUserId: association.callingAeTitle.trim(),
+              sourceAddress: association.remoteAddress,
+              destinationUserId: association.calledAeTitle.trim(),
+            },
+            'gateway',
+          ).catch((error: unknown) =>
+            logger.error(
+              { err: error, associationId: association.id, tenantId: tenant.id },
+              'audit event not published',
+            ),
+          );
+        }
         logger.info({ associationId: association.id, end, requests: stats.requestsReceived }, 'association ended');
       });
     }
@@ -95,8 +122,9 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
     // The association was accepted only for a known called AE title (association-policy.ts).
     const tenant = this.tenants.byCalledAeTitle(info.calledAeTitle);
     if (!tenant) return { status: DimseStatus.ProcessingFailure, errorComment: 'no tenant for this association' };
+    const audit = this.associations.get(info.id)?.audit;
     try {
-      await this.storeInstance.execute({
+      const stored = await this.storeInstance.execute({
         tenant,
         source: {
           protocol: 'DIMSE',
@@ -104,7 +132,7 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
           calledAeTitle: info.calledAeTitle.trim(),
           remoteAddress: info.remoteAddress,
         },
-        correlationId: this.correlationIds.get(info.id) ?? `dimse-${info.id}`,
+        correlationId: this.associations.get(info.id)?.correlationId ?? `dimse-${info.id}`,
         body: {
           kind: 'dataset',
           transferSyntaxUid: ctx.presentationContext.transferSyntax,
@@ -113,9 +141,11 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
           stream: dataset,
         },
       });
+      audit?.recordStored(stored);
       return { status: DimseStatus.Success };
     } catch (error) {
       const failure = error instanceof StoreInstanceError ? error : undefined;
+      audit?.recordFailure(failure?.message ?? 'processing failure');
       this.logger.warn(
         {
           err: error,

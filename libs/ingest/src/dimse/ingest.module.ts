@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import { CACHE, type Cache } from '@pacs/cache';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
+import { LOGGER, type Logger } from '@pacs/observability';
 import { StoreInstanceUseCase } from '../store/store-instance.use-case';
 import type { GatewayConfig } from '../gateway-config';
 import { TenantRegistry } from '../tenants/tenant-registry';
@@ -30,8 +31,11 @@ export class IngestModule {
         },
         {
           provide: StoreStudiesUseCase,
-          inject: [StoreInstanceUseCase],
-          useFactory: (storeInstance: StoreInstanceUseCase) => new StoreStudiesUseCase(storeInstance),
+          inject: [StoreInstanceUseCase, EVENT_BUS, LOGGER],
+          useFactory: (storeInstance: StoreInstanceUseCase, eventBus: EventBus, logger: Logger) =>
+            new StoreStudiesUseCase(storeInstance, eventBus, (error) =>
+              logger.error({ err: error }, 'audit event not published'),
+            ),
         },
         DimseGatewayService,
       ],

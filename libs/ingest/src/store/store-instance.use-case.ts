@@ -54,6 +54,9 @@ export interface StoredInstance extends InstanceIdentity {
   readonly outcome: 'stored' | 'duplicate';
   readonly version: number;
   readonly transferSyntaxUid: string;
+  /** Patient ID (0010,0020) of the instance, for the audit trail. */
+  readonly patientId: string | undefined;
+  readonly patientName: string | undefined;
   readonly blob: StoredBlob;
 }
 
@@ -121,6 +124,7 @@ export class StoreInstanceUseCase {
       throw toStoreError(error);
     }
     const transferSyntaxUid = header.result.transferSyntax.uid;
+    const patient = { patientId: dataset.string('PatientID'), patientName: dataset.string('PatientName') };
 
     const prefix = instancePrefix(tenant.id, identity);
     const key = receiptKey(prefix, this.now());
@@ -170,6 +174,7 @@ export class StoreInstanceUseCase {
           outcome: 'duplicate',
           version: decision.version,
           transferSyntaxUid,
+          ...patient,
           blob: decision.existing,
         };
       }
@@ -186,7 +191,7 @@ export class StoreInstanceUseCase {
         source: command.source,
         attributes,
       });
-      return { ...identity, outcome: 'stored', version: decision.version, transferSyntaxUid, blob };
+      return { ...identity, outcome: 'stored', version: decision.version, transferSyntaxUid, ...patient, blob };
     } catch (error) {
       if (!(error instanceof StoreInstanceError && error.code === 'DUPLICATE_REJECTED')) await this.discard(key);
       throw error instanceof StoreInstanceError

@@ -1,5 +1,7 @@
 import type { Readable } from 'node:stream';
 import { isMultipartError, MultipartReader, parseMultipartRelated, type MultipartError } from '@pacs/multipart';
+import type { EventBus } from '@pacs/event-bus';
+import { InstancesTransferredAudit, publishInstancesTransferred } from '../audit/instances-transferred.audit';
 import { StoreInstanceError } from '../store/store-instance.errors';
 import { StoreInstanceUseCase, type InstanceSource } from '../store/store-instance.use-case';
 import type { Tenant } from '../tenants/tenant';
@@ -42,9 +44,34 @@ export type StoreStudiesResult =
  * 400 (the part being read is not stored; parts before it are, and the problem says which).
  */
 export class StoreStudiesUseCase {
-  constructor(private readonly storeInstance: StoreInstanceUseCase) {}
+  constructor(
+    private readonly storeInstance: StoreInstanceUseCase,
+    private readonly eventBus: EventBus,
+    /** Audit publication failed after the instances were stored: logged, never answered as a store failure. */
+    private readonly onAuditError: (error: unknown) => void = () => undefined,
+  ) {}
 
   async execute(command: StoreStudiesCommand): Promise<StoreStudiesResult> {
+    const audit = new InstancesTransferredAudit();
+    try {
+      return await this.storeAll(command, audit);
+    } finally {
+      await publishInstancesTransferred(
+        this.eventBus,
+        audit,
+        {
+          tenantId: command.tenant.id,
+          correlationId: command.correlationId,
+          sourceUserId: command.source.clientId ?? command.source.remoteAddress ?? 'unknown',
+          ...(command.source.remoteAddress ? { sourceAddress: command.source.remoteAddress } : {}),
+          destinationUserId: `${command.baseUrl}/studies`,
+        },
+        'gateway',
+      ).catch(this.onAuditError);
+    }
+  }
+
+  private async storeAll(command: StoreStudiesCommand, audit: InstancesTransferredAudit): Promise<StoreStudiesResult> {
     let contentType;
     try {
       contentType = parseMultipartRelated(command.contentType, { types: ['application/dicom'] });
@@ -63,6 +90,7 @@ export class StoreStudiesUseCase {
         const partType = part.contentType?.split(';')[0]?.trim().toLowerCase();
         if (partType !== 'application/dicom') {
           part.skip();
+          audit.recordFailure(`part ${part.index} is not application/dicom`);
           outcomes.push({
             stored: false,
             failureReason: 0xc000,
@@ -71,7 +99,7 @@ export class StoreStudiesUseCase {
           warnings.push(`part ${part.index} is ${partType ?? 'untyped'}, not application/dicom`);
           continue;
         }
-        outcomes.push(await this.storePart(command, part.index, part.body));
+        outcomes.push(await this.storePart(command, part.index, part.body, audit));
         const last = outcomes[outcomes.length - 1]!;
         if (!last.stored) warnings.push(last.message);
       }
@@ -90,7 +118,12 @@ export class StoreStudiesUseCase {
     return { kind: 'response', ...stowResponse(outcomes, studyUrl), warnings };
   }
 
-  private async storePart(command: StoreStudiesCommand, index: number, body: Readable): Promise<StowOutcome> {
+  private async storePart(
+    command: StoreStudiesCommand,
+    index: number,
+    body: Readable,
+    audit: InstancesTransferredAudit,
+  ): Promise<StowOutcome> {
     try {
       const stored = await this.storeInstance.execute({
         tenant: command.tenant,
@@ -99,6 +132,7 @@ export class StoreStudiesUseCase {
         ...(command.studyInstanceUid ? { expectedStudyInstanceUid: command.studyInstanceUid } : {}),
         body: { kind: 'part10', stream: body },
       });
+      audit.recordStored(stored);
       return {
         stored: true,
         sopClassUid: stored.sopClassUid,
@@ -110,6 +144,7 @@ export class StoreStudiesUseCase {
       const cause = (error as { cause?: unknown }).cause;
       if (isMultipartError(cause)) throw cause;
       if (error instanceof StoreInstanceError) {
+        audit.recordFailure(error.message);
         return { stored: false, failureReason: error.failureReason, message: `part ${index}: ${error.message}` };
       }
       throw error;
