@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { resolve } from 'node:path';
 import { z } from 'zod';
 
 // Reusable variable types: each error message says what a valid value looks like.
@@ -54,3 +56,20 @@ export const hostPortListVar = () =>
     .string()
     .regex(/^[^\s,:]+:[0-9]{1,5}(,[^\s,:]+:[0-9]{1,5})*$/, { message: 'expected host:port[,host:port...]' })
     .transform((v) => v.split(','));
+
+/** A path to a file this process can read (certificates, keys), resolved to an absolute path. */
+export const readableFileVar = () =>
+  z
+    .string()
+    .transform((v) => resolve(v))
+    .refine(
+      (path) => {
+        try {
+          accessSync(path, constants.R_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: 'expected a readable file' },
+    );

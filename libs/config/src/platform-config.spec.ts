@@ -93,3 +93,26 @@ describe('platform configuration', () => {
     );
   });
 });
+
+describe('DICOM TLS configuration', () => {
+  it('needs both a readable certificate and key, naming what is missing', () => {
+    const problemsOf = (env: Record<string, string>) => {
+      try {
+        loadDicomConfig(env);
+      } catch (error) {
+        if (error instanceof ConfigError) return error.problems.map((p) => `${p.variable}: ${p.message}`);
+      }
+      return [];
+    };
+    expect(problemsOf({ PACS_DICOM_TLS_CERT: __filename })).toEqual([
+      'PACS_DICOM_TLS_KEY: DICOM TLS needs both PACS_DICOM_TLS_CERT and PACS_DICOM_TLS_KEY',
+    ]);
+    expect(problemsOf({ PACS_DICOM_TLS_CERT: '/nonexistent/cert.pem', PACS_DICOM_TLS_KEY: __filename })[0]).toMatch(
+      /^PACS_DICOM_TLS_CERT: expected a readable file/,
+    );
+    expect(loadDicomConfig({ PACS_DICOM_TLS_CERT: __filename, PACS_DICOM_TLS_KEY: __filename }).tls).toEqual({
+      certFile: __filename,
+      keyFile: __filename,
+    });
+  });
+});

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { aeTitleVar, booleanVar, enumVar, hostPortListVar, portVar, positiveIntVar, urlVar } from './env-types';
+import { aeTitleVar, booleanVar, enumVar, hostPortListVar, portVar, positiveIntVar, readableFileVar, urlVar } from './env-types';
 import { parseEnv, type Env } from './parse-env';
 
 export type PacsMode = 'embedded' | 'distributed';
@@ -52,6 +52,8 @@ export interface DicomConfig {
   readonly acceptUnknownSopClasses: boolean;
   /** Largest STOW-RS request body, in bytes (HTTP 413 beyond). */
   readonly stowMaxBytes: number;
+  /** DICOM TLS (PS3.15 B.1): the DIMSE listener speaks TLS when a certificate and key are set. */
+  readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
 }
 
 const LOOPBACK = /^(localhost|127(\.[0-9]{1,3}){3}|::1|\[::1\])$/;
@@ -134,6 +136,17 @@ const dicomEnvSchema = z.object({
   PACS_TENANTS_FILE: z.string().min(1).optional(),
   PACS_ACCEPT_UNKNOWN_SOP_CLASSES: booleanVar(true),
   PACS_STOW_MAX_BYTES: positiveIntVar(16 * 1024 ** 3),
+  PACS_DICOM_TLS_CERT: readableFileVar().optional(),
+  PACS_DICOM_TLS_KEY: readableFileVar().optional(),
+  PACS_DICOM_TLS_CA: readableFileVar().optional(),
+}).superRefine((env, ctx) => {
+  if ((env.PACS_DICOM_TLS_CERT === undefined) !== (env.PACS_DICOM_TLS_KEY === undefined)) {
+    const missing = env.PACS_DICOM_TLS_CERT === undefined ? 'PACS_DICOM_TLS_CERT' : 'PACS_DICOM_TLS_KEY';
+    ctx.addIssue({ code: 'custom', path: [missing], message: 'DICOM TLS needs both PACS_DICOM_TLS_CERT and PACS_DICOM_TLS_KEY' });
+  }
+  if (env.PACS_DICOM_TLS_CA !== undefined && env.PACS_DICOM_TLS_CERT === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['PACS_DICOM_TLS_CA'], message: 'client certificates need DICOM TLS (PACS_DICOM_TLS_CERT and PACS_DICOM_TLS_KEY)' });
+  }
 });
 
 /**
@@ -197,5 +210,14 @@ export function loadDicomConfig(env: Env): DicomConfig {
     ...(e.PACS_TENANTS_FILE ? { tenantsFile: resolve(e.PACS_TENANTS_FILE) } : {}),
     acceptUnknownSopClasses: e.PACS_ACCEPT_UNKNOWN_SOP_CLASSES,
     stowMaxBytes: e.PACS_STOW_MAX_BYTES,
+    ...(e.PACS_DICOM_TLS_CERT && e.PACS_DICOM_TLS_KEY
+      ? {
+          tls: {
+            certFile: e.PACS_DICOM_TLS_CERT,
+            keyFile: e.PACS_DICOM_TLS_KEY,
+            ...(e.PACS_DICOM_TLS_CA ? { caFile: e.PACS_DICOM_TLS_CA } : {}),
+          },
+        }
+      : {}),
   };
 }

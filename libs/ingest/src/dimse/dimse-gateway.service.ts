@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { DicomConfig } from '@pacs/config';
 import {
@@ -48,6 +49,15 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
     this.server = new DimseServer({
       host: this.config.host,
       port: this.config.port,
+      ...(this.config.tls
+        ? {
+            tls: {
+              cert: readFileSync(this.config.tls.certFile),
+              key: readFileSync(this.config.tls.keyFile),
+              ...(this.config.tls.caFile ? { ca: readFileSync(this.config.tls.caFile), requestCert: true } : {}),
+            },
+          }
+        : {}),
       logger,
       onAssociationRequest: async (request: AssociationRequest) => {
         const { decision } = decideAssociation(request, this.tenants, this.config);
@@ -110,7 +120,7 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
       });
     }
     this.listeningPort = (await this.server.listen()).port;
-    logger.info({ host: this.config.host, port: this.listeningPort, aeTitle: this.config.aeTitle }, 'DIMSE listening');
+    logger.info({ host: this.config.host, port: this.listeningPort, tls: this.config.tls !== undefined, aeTitle: this.config.aeTitle }, 'DIMSE listening');
   }
 
   async beforeApplicationShutdown(): Promise<void> {
