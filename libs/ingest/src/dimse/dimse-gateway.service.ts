@@ -120,7 +120,15 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
       });
     }
     this.listeningPort = (await this.server.listen()).port;
-    logger.info({ host: this.config.host, port: this.listeningPort, tls: this.config.tls !== undefined, aeTitle: this.config.aeTitle }, 'DIMSE listening');
+    logger.info(
+      {
+        host: this.config.host,
+        port: this.listeningPort,
+        tls: this.config.tls !== undefined,
+        aeTitle: this.config.aeTitle,
+      },
+      'DIMSE listening',
+    );
   }
 
   async beforeApplicationShutdown(): Promise<void> {

@@ -203,6 +203,47 @@ describe('StoreInstanceUseCase', () => {
       await expectNothingStored();
     });
 
+    it('encapsulated pixel data cut before its sequence delimiter is C000; complete fragments are stored', async () => {
+      const JPEG_BASELINE = '1.2.840.10008.1.2.4.50';
+      const encapsulated = (sop: string) =>
+        encodeDataset(
+          [
+            ...ctInstanceElements({
+              ...study,
+              sopInstanceUid: sop,
+              rows: 8,
+              columns: 8,
+              pixelData: Buffer.alloc(128),
+            }).filter((e) => e.tag !== 'PixelData'),
+            { tag: 'PixelData', fragments: [Buffer.alloc(0), Buffer.alloc(3000, 0xff), Buffer.alloc(2000, 0xd9)] },
+          ],
+          JPEG_BASELINE,
+        );
+      const command = (dataset: Buffer, sop: string): StoreInstanceCommand => ({
+        tenant: radiology,
+        source,
+        correlationId: 'assoc-2',
+        body: {
+          kind: 'dataset',
+          transferSyntaxUid: JPEG_BASELINE,
+          sopClassUid: CT_IMAGE_STORAGE,
+          sopInstanceUid: sop,
+          stream: chunked(dataset, 500),
+        },
+      });
+      const cutSop = generateUid();
+      const cut = encapsulated(cutSop);
+      const error = await useCase.execute(command(cut.subarray(0, cut.length - 8), cutSop)).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'CANNOT_UNDERSTAND', dimseStatus: 0xc000 });
+      expect((error as Error).message).toMatch(/fragments end without a sequence delimiter/);
+      expect(await keysUnder('radiology/')).toEqual([]);
+
+      const wholeSop = generateUid();
+      const whole = encapsulated(wholeSop);
+      const stored = await useCase.execute(command(whole, wholeSop));
+      expect((await readBlob(stored.blob.key)).subarray(-whole.length).equals(whole)).toBe(true);
+    });
+
     it('a STOW part cut inside its pixel data is C000', async () => {
       const file = ctInstanceFile({
         ...study,

@@ -18,7 +18,8 @@ import {
 import type { EventBus } from '@pacs/event-bus';
 import type { Tenant } from '../tenants/tenant';
 import { readHeaderPrefix } from './header-prefix';
-import { minimumStreamLength } from './pixel-data-extent';
+import { EncapsulatedPixelDataTracker } from './encapsulated-pixel-data.tracker';
+import { pixelDataExtent } from './pixel-data-extent';
 import { instancePrefix, receiptKey } from './instance-key';
 import { StoreInstanceError } from './store-instance.errors';
 
@@ -103,7 +104,7 @@ export class StoreInstanceUseCase {
             ? readDataset(bytes, { transferSyntax: body.transferSyntaxUid, untilTag: PIXEL_DATA_TAG, final })
             : readPart10(bytes, { untilTag: PIXEL_DATA_TAG, final });
         // The Pixel Data element's own header (tag, VR, length) must be in the prefix too.
-        if (result.status === 'complete' && !final && minimumStreamLength(result) === 'need-more') {
+        if (result.status === 'complete' && !final && pixelDataExtent(result) === 'need-more') {
           return { status: 'need-more-bytes' as const, needed: result.end + 12 };
         }
         return result;
@@ -136,8 +137,12 @@ export class StoreInstanceUseCase {
             transferSyntaxUid,
           })
         : undefined;
-    const minimum = minimumStreamLength(header.result);
-    const received = { bytes: 0 };
+    const extent = pixelDataExtent(header.result);
+    const tracker =
+      extent !== undefined && extent !== 'need-more' && extent.kind === 'encapsulated'
+        ? new EncapsulatedPixelDataTracker(extent.firstItemAt)
+        : undefined;
+    const received = { bytes: 0, tracker };
     let blob: StoredBlob;
     try {
       blob = await this.deps.blobStore.put(
@@ -148,12 +153,18 @@ export class StoreInstanceUseCase {
     } catch (error) {
       throw toStoreError(error);
     }
-    if (typeof minimum === 'number' && received.bytes < minimum) {
+    const cut =
+      extent !== undefined &&
+      extent !== 'need-more' &&
+      extent.kind === 'defined' &&
+      received.bytes < extent.minimumLength
+        ? `${received.bytes} of at least ${extent.minimumLength} bytes arrived`
+        : tracker && !tracker.complete
+          ? `its fragments end without a sequence delimiter after ${received.bytes} bytes`
+          : undefined;
+    if (cut) {
       await this.discard(key);
-      throw new StoreInstanceError(
-        'CANNOT_UNDERSTAND',
-        `the data set ends inside Pixel Data: ${received.bytes} of at least ${minimum} bytes arrived`,
-      );
+      throw new StoreInstanceError('CANNOT_UNDERSTAND', `the data set ends inside Pixel Data: ${cut}`);
     }
 
     const lock = await acquireLockWithin(
@@ -300,24 +311,28 @@ function toStoreError(error: unknown): StoreInstanceError {
 
 /**
  * The bytes to store: meta header, the chunks already read, then the rest of the stream; counts
- * the received bytes (not the meta header) into `received`.
+ * the received bytes (not the meta header) into `received` and shows them to the fragment tracker.
  */
 async function* concatStreams(
   head: Buffer | undefined,
   chunks: readonly Buffer[],
   rest: AsyncIterator<Buffer> | undefined,
-  received: { bytes: number },
+  received: { bytes: number; tracker: EncapsulatedPixelDataTracker | undefined },
 ): AsyncGenerator<Buffer> {
   if (head) yield head;
-  for (const chunk of chunks) {
+  const count = (chunk: Buffer) => {
+    received.tracker?.feed(chunk, received.bytes);
     received.bytes += chunk.length;
+  };
+  for (const chunk of chunks) {
+    count(chunk);
     yield chunk;
   }
   if (!rest) return;
   for (;;) {
     const next = await rest.next();
     if (next.done) return;
-    received.bytes += next.value.length;
+    count(next.value);
     yield next.value;
   }
 }
