@@ -178,17 +178,12 @@ export class StoreInstanceUseCase {
     });
     try {
       const decision = await this.decide(prefix, key, blob, tenant);
-      if (decision.outcome === 'duplicate') {
-        await this.discard(key);
-        return {
-          ...identity,
-          outcome: 'duplicate',
-          version: decision.version,
-          transferSyntaxUid,
-          ...patient,
-          blob: decision.existing,
-        };
-      }
+      // A duplicate keeps the copy already there, and announces it again: a crash between the
+      // write of that copy and its event leaves it stored but unannounced, and this second send
+      // is the moment to close the gap (consumers are idempotent: at-least-once).
+      if (decision.outcome === 'duplicate') await this.discard(key);
+      const announced =
+        decision.outcome === 'duplicate' ? decision.existing : { key, size: blob.size, sha256: blob.sha256 };
       await this.deps.eventBus.publish(InstanceStoredV1, {
         eventId: randomUUID(),
         tenantId: tenant.id,
@@ -198,10 +193,20 @@ export class StoreInstanceUseCase {
         ...identity,
         transferSyntaxUid,
         version: decision.version,
-        blob: { key, tier: 'hot', size: blob.size, sha256: blob.sha256 },
+        blob: { ...announced, tier: 'hot' },
         source: command.source,
         attributes,
       });
+      if (decision.outcome === 'duplicate') {
+        return {
+          ...identity,
+          outcome: 'duplicate',
+          version: decision.version,
+          transferSyntaxUid,
+          ...patient,
+          blob: decision.existing,
+        };
+      }
       return { ...identity, outcome: 'stored', version: decision.version, transferSyntaxUid, ...patient, blob };
     } catch (error) {
       if (!(error instanceof StoreInstanceError && error.code === 'DUPLICATE_REJECTED')) await this.discard(key);
@@ -217,33 +222,45 @@ export class StoreInstanceUseCase {
     }
   }
 
-  /** Under the instance lock: is this copy new, a new version, a duplicate, or refused? */
+  /**
+   * Under the instance lock: is this copy new, a new version, a duplicate, or refused? Copies of
+   * concurrent sends may be in the folder still undecided, so every decider applies one rule over
+   * all copies, its own included: of identical copies the earliest receipt is the one kept (receipt
+   * keys sort by arrival), and a version is the rank of its content's first arrival.
+   */
   private async decide(
     prefix: string,
     key: string,
     blob: StoredBlob,
     tenant: Tenant,
   ): Promise<{ outcome: 'stored'; version: number } | { outcome: 'duplicate'; version: number; existing: StoredBlob }> {
-    const others: string[] = [];
-    for await (const k of this.deps.blobStore.list(prefix)) if (k !== key) others.push(k);
-    if (others.length === 0) return { outcome: 'stored', version: 1 };
-    const distinct = new Set<string>();
-    for (const other of others) {
-      const sha256 = await this.sha256Of(other);
-      if (sha256 === blob.sha256) {
-        const info = await this.deps.blobStore.head(other);
-        return { outcome: 'duplicate', version: 0, existing: { key: other, size: info?.size ?? blob.size, sha256 } };
-      }
-      distinct.add(sha256);
+    const keys: string[] = [];
+    for await (const k of this.deps.blobStore.list(prefix)) if (k !== key) keys.push(k);
+    if (keys.length === 0) return { outcome: 'stored', version: 1 };
+    keys.push(key);
+    const firstKeyOf = new Map<string, string>();
+    for (const k of keys.sort()) {
+      const sha256 = k === key ? blob.sha256 : await this.sha256Of(k);
+      if (!firstKeyOf.has(sha256)) firstKeyOf.set(sha256, k);
     }
-    if (tenant.duplicatePolicy === 'reject') {
+    const kept = firstKeyOf.get(blob.sha256)!;
+    const version = [...firstKeyOf.values()].indexOf(kept) + 1;
+    if (kept !== key) {
+      const info = await this.deps.blobStore.head(kept);
+      return {
+        outcome: 'duplicate',
+        version,
+        existing: { key: kept, size: info?.size ?? blob.size, sha256: blob.sha256 },
+      };
+    }
+    if (tenant.duplicatePolicy === 'reject' && version > 1) {
       await this.discard(key);
       throw new StoreInstanceError(
         'DUPLICATE_REJECTED',
         `SOP Instance UID ${prefix.split('/')[3]} is already stored with other content (tenant policy: reject)`,
       );
     }
-    return { outcome: 'stored', version: distinct.size + 1 };
+    return { outcome: 'stored', version };
   }
 
   private async sha256Of(key: string): Promise<string> {
