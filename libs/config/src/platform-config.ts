@@ -1,7 +1,16 @@
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { aeTitleVar, booleanVar, enumVar, hostPortListVar, portVar, positiveIntVar, readableFileVar, urlVar } from './env-types';
+import {
+  aeTitleVar,
+  booleanVar,
+  enumVar,
+  hostPortListVar,
+  portVar,
+  positiveIntVar,
+  readableFileVar,
+  urlVar,
+} from './env-types';
 import { parseEnv, type Env } from './parse-env';
 
 export type PacsMode = 'embedded' | 'distributed';
@@ -119,35 +128,45 @@ function platformEnvSchema(defaultMode: PacsMode) {
     });
 }
 
-const dicomEnvSchema = z.object({
-  // DIMSE has no bearer tokens: its access control is the per-tenant calling AE allow-list, so a
-  // modality network address is allowed here without the HTTP listener's opt-in.
-  PACS_DICOM_HOST: z
-    .string()
-    .refine((v) => v === 'localhost' || isIP(v) !== 0, { message: 'expected an IP address or localhost' })
-    .default('127.0.0.1'),
-  PACS_DICOM_PORT: portVar(11112),
-  PACS_AE_TITLE: aeTitleVar('PACS'),
-  PACS_DEFAULT_TENANT: z
-    .string()
-    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'a tenant id is 1-63 lowercase letters, digits or dashes' })
-    .default('default'),
-  PACS_DUPLICATE_POLICY: enumVar(['new-version', 'reject']).default('new-version'),
-  PACS_TENANTS_FILE: z.string().min(1).optional(),
-  PACS_ACCEPT_UNKNOWN_SOP_CLASSES: booleanVar(true),
-  PACS_STOW_MAX_BYTES: positiveIntVar(16 * 1024 ** 3),
-  PACS_DICOM_TLS_CERT: readableFileVar().optional(),
-  PACS_DICOM_TLS_KEY: readableFileVar().optional(),
-  PACS_DICOM_TLS_CA: readableFileVar().optional(),
-}).superRefine((env, ctx) => {
-  if ((env.PACS_DICOM_TLS_CERT === undefined) !== (env.PACS_DICOM_TLS_KEY === undefined)) {
-    const missing = env.PACS_DICOM_TLS_CERT === undefined ? 'PACS_DICOM_TLS_CERT' : 'PACS_DICOM_TLS_KEY';
-    ctx.addIssue({ code: 'custom', path: [missing], message: 'DICOM TLS needs both PACS_DICOM_TLS_CERT and PACS_DICOM_TLS_KEY' });
-  }
-  if (env.PACS_DICOM_TLS_CA !== undefined && env.PACS_DICOM_TLS_CERT === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['PACS_DICOM_TLS_CA'], message: 'client certificates need DICOM TLS (PACS_DICOM_TLS_CERT and PACS_DICOM_TLS_KEY)' });
-  }
-});
+const dicomEnvSchema = z
+  .object({
+    // DIMSE has no bearer tokens: its access control is the per-tenant calling AE allow-list, so a
+    // modality network address is allowed here without the HTTP listener's opt-in.
+    PACS_DICOM_HOST: z
+      .string()
+      .refine((v) => v === 'localhost' || isIP(v) !== 0, { message: 'expected an IP address or localhost' })
+      .default('127.0.0.1'),
+    PACS_DICOM_PORT: portVar(11112),
+    PACS_AE_TITLE: aeTitleVar('PACS'),
+    PACS_DEFAULT_TENANT: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'a tenant id is 1-63 lowercase letters, digits or dashes' })
+      .default('default'),
+    PACS_DUPLICATE_POLICY: enumVar(['new-version', 'reject']).default('new-version'),
+    PACS_TENANTS_FILE: z.string().min(1).optional(),
+    PACS_ACCEPT_UNKNOWN_SOP_CLASSES: booleanVar(true),
+    PACS_STOW_MAX_BYTES: positiveIntVar(16 * 1024 ** 3),
+    PACS_DICOM_TLS_CERT: readableFileVar().optional(),
+    PACS_DICOM_TLS_KEY: readableFileVar().optional(),
+    PACS_DICOM_TLS_CA: readableFileVar().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if ((env.PACS_DICOM_TLS_CERT === undefined) !== (env.PACS_DICOM_TLS_KEY === undefined)) {
+      const missing = env.PACS_DICOM_TLS_CERT === undefined ? 'PACS_DICOM_TLS_CERT' : 'PACS_DICOM_TLS_KEY';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'DICOM TLS needs both PACS_DICOM_TLS_CERT and PACS_DICOM_TLS_KEY',
+      });
+    }
+    if (env.PACS_DICOM_TLS_CA !== undefined && env.PACS_DICOM_TLS_CERT === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PACS_DICOM_TLS_CA'],
+        message: 'client certificates need DICOM TLS (PACS_DICOM_TLS_CERT and PACS_DICOM_TLS_KEY)',
+      });
+    }
+  });
 
 /**
  * Reads the platform configuration of one app. `defaultMode` is `embedded` for the all-in-one
