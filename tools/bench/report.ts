@@ -210,7 +210,7 @@ function largeSection(info: RunInfo, large: readonly LargeResult[]): string {
   ].join('\n');
 }
 
-/** Writes the report; returns the results table (for the console). */
+/** Writes the report; returns its result tables (for the console). */
 export function writeReport(
   out: string,
   info: RunInfo,
@@ -371,5 +371,5 @@ ${large_}
   measurement); every target writes to the same filesystem, the temp folder.
 `;
   writeFileSync(out, doc);
-  return [table, '', ratios].join('\n');
+  return [...(info.largeOnly ? [] : [table, '', ratios, '']), ...(large ? [large_] : [])].join('\n');
 }
