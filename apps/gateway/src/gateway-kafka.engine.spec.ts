@@ -1,15 +1,6 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -24,7 +15,16 @@ import { InstanceStoredV1, type InstanceStoredEvent } from '@pacs/contracts';
 import { generateUid, readPart10 } from '@pacs/dicom';
 import { CT_IMAGE_STORAGE, ctInstanceFile } from '@pacs/dicom/testing';
 import { withoutTrailingPadding } from '@pacs/dimse/testing';
-import { engineEnv, freePort, startApp, uniqueName, waitForStatus, type AppProcess } from '@pacs/testing';
+import {
+  engineEnv,
+  freePort,
+  startApp,
+  uniqueName,
+  waitForStatus,
+  type AppProcess,
+  filesUnder,
+  datasetOf,
+} from '@pacs/testing';
 import { Kafka, logLevel } from 'kafkajs';
 
 const run = promisify(execFile);
@@ -32,22 +32,6 @@ const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
 const INSTANCES = 20;
 const EXPLICIT_VR_LITTLE_ENDIAN = '1.2.840.10008.1.2.1';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** Every file under a folder, recursively (none when it does not exist). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** The data set bytes of a Part 10 file (after its meta group). */
-function datasetOf(file: Buffer): Buffer {
-  const read = readPart10(file);
-  if (read.status !== 'complete') throw new Error('incomplete file');
-  return file.subarray(read.header.dataSetOffset);
-}
 
 /** Where the gateway's hot tier is, read with a client of its own (not the product's adapters). */
 interface HotTier {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -8,26 +8,11 @@ import { generateUid, readPart10 } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { DimseClient } from '@pacs/dimse';
 import { withoutTrailingPadding } from '@pacs/dimse/testing';
-import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, waitForStatus, type AppProcess, filesUnder, datasetOf } from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
 const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
-
-/** Every file under a folder, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
-/** The data set bytes of a Part 10 file (after its meta group). */
-function datasetOf(file: Buffer): Buffer {
-  const read = readPart10(file);
-  if (read.status !== 'complete') throw new Error('incomplete file');
-  return file.subarray(read.header.dataSetOffset);
-}
 
 // The all-in-one process receiving from DCMTK's tools, as a modality would send: two tenants with
 // their own AE titles, Verification, storage, rejection of unknown AE titles and broken data.
@@ -69,14 +54,7 @@ describe('pacs process: DIMSE C-ECHO and C-STORE with DCMTK', () => {
     rmSync(work, { recursive: true, force: true });
   }, 30_000);
 
-  const stored = (tenant: string) => {
-    const root = join(work, 'data', 'blobs', 'hot', tenant);
-    try {
-      return filesUnder(root);
-    } catch {
-      return [];
-    }
-  };
+  const stored = (tenant: string) => filesUnder(join(work, 'data', 'blobs', 'hot', tenant));
 
   it('answers C-ECHO on the default AE title', async () => {
     await run('echoscu', ['-aet', 'MODALITY', '-aec', 'PACS', '127.0.0.1', String(dicomPort)], dcmtk);

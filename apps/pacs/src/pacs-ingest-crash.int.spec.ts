@@ -1,13 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
-  statSync,
   watch,
   writeFileSync,
   type FSWatcher,
@@ -20,7 +18,7 @@ import { InstanceStoredV1, type InstanceStoredEvent } from '@pacs/contracts';
 import { generateUid, readPart10 } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { withoutTrailingPadding } from '@pacs/dimse/testing';
-import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, waitForStatus, type AppProcess, filesUnder, datasetOf } from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtkEnv = { ...process.env, TCP_NODELAY: '1' };
@@ -28,23 +26,7 @@ const INSTANCES = 150;
 const SIZE = 512;
 const SUCCESS = 'Received Store Response (Success)';
 
-/** Every file under a folder, recursively (none when it does not exist). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
-
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
-
-/** The data set bytes of a Part 10 file (after its meta group). */
-function datasetOf(file: Buffer): Buffer {
-  const read = readPart10(file);
-  if (read.status !== 'complete') throw new Error('incomplete file');
-  return file.subarray(read.header.dataSetOffset);
-}
 
 /**
  * Runs storescu -v and calls `onSuccess` with the count of success responses as they arrive

@@ -1,21 +1,12 @@
 import { execFile } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { readPart10, readPart10Header } from '@pacs/dicom';
 import { DimseClient, DimseStatus } from '@pacs/dimse';
-import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, waitForStatus, type AppProcess, filesUnder } from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
@@ -23,15 +14,6 @@ const PYDICOM = '/usr/lib/python3/dist-packages/pydicom/data/test_files';
 const DEFLATED = '1.2.840.10008.1.2.1.99';
 const IMPLICIT_LE = '1.2.840.10008.1.2';
 const EXPLICIT_BE = '1.2.840.10008.1.2.2';
-
-/** Every file under a folder, recursively (none when it does not exist). */
-function filesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 // Files of pydicom's test folder that are not DICOM instances storescu could send: each one with
 // why. Every other file is sent, and must be stored.

@@ -1,27 +1,16 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateUid } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { MultipartWriter } from '@pacs/multipart';
-import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, waitForStatus, type AppProcess, filesUnder } from '@pacs/testing';
 import { api } from 'dicomweb-client';
 
 // dicomweb-client is the browser client of the OHIF viewer: it speaks XMLHttpRequest, which
 // xhr2 provides in Node (it ships no type declarations, hence require).
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 (globalThis as { XMLHttpRequest?: unknown }).XMLHttpRequest ??= require('xhr2');
-
-function filesUnder(dir: string): string[] {
-  try {
-    return readdirSync(dir).flatMap((name) => {
-      const path = join(dir, name);
-      return statSync(path).isDirectory() ? filesUnder(path) : [path];
-    });
-  } catch {
-    return [];
-  }
-}
 
 type DicomJson = Record<string, { vr: string; Value?: Record<string, { Value?: unknown[] }>[] | unknown[] }>;
 const items = (body: DicomJson, tag: string) => (body[tag]?.Value ?? []) as Record<string, { Value?: unknown[] }>[];

@@ -1,3 +1,4 @@
 // Test support shared by the suites: real-engine environment, app processes. Test code only.
 export * from './engine-env';
 export * from './app-process';
+export * from './stored-files';
