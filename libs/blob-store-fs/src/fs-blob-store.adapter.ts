@@ -1,17 +1,15 @@
-import { randomUUID } from 'node:crypto';
-import { constants as fsConstants, createWriteStream, type Dirent } from 'node:fs';
+import { createHash, randomUUID } from 'node:crypto';
+import { constants as fsConstants, type Dirent } from 'node:fs';
 import { access, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import {
   blobNotFound,
-  bodySource,
+  bodyChunks,
   BlobStoreError,
   isBodyError,
   normalizeSha256,
   resolveRange,
-  Sha256Transform,
   validateKey,
   validatePrefix,
   validateRange,
@@ -45,8 +43,8 @@ const RENAME_ATTEMPTS = 5;
 
 /**
  * Blob store on a local filesystem (the embedded shape, and the hot tier on a PVC). A put streams
- * into `<root>/.tmp/<random>`, fsyncs it, renames it onto `<root>/<key>` and fsyncs the directories
- * whose entries changed, so an object is visible only complete and survives a crash once `put`
+ * into `<root>/.tmp/<random>`, fdatasyncs it, renames it onto `<root>/<key>` and fsyncs the
+ * directories whose entries changed (the folders it created meanwhile, while the body streamed), so an object is visible only complete and survives a crash once `put`
  * resolves. A key cannot be both an object and a prefix of other objects (`a` and `a/b`): the
  * filesystem refuses it and the put fails with INVALID_KEY.
  */
@@ -68,17 +66,39 @@ export class FsBlobStore implements BlobStore {
     // Time first: cleanupTemp and an operator can tell an old orphan from its name alone.
     const tempPath = join(this.tempDir, `${Date.now()}-${randomUUID()}`);
     const finalPath = this.pathOf(key);
-    const hasher = new Sha256Transform(expected);
+    const parent = dirname(finalPath);
+    // The folder of the object is created (and made durable) while the body streams, so that the
+    // journal commit of a new folder overlaps the write of the data instead of following it.
+    let parentReady = durableDirectory(parent);
+    parentReady.catch(() => undefined);
+    let written: { size: number; sha256: string };
     try {
-      // pipeline carries back-pressure from the disk to the body and destroys every stream on error;
-      // `flush` fsyncs the file before the stream closes, and pipeline resolves only after the close.
-      await pipeline(bodySource(body), hasher, createWriteStream(tempPath, { flags: 'wx', flush: true }));
-      await this.renameIntoPlace(tempPath, finalPath);
+      written = await writeDurably(tempPath, body, expected);
     } catch (error) {
       await rm(tempPath, { force: true }).catch(() => undefined);
+      await parentReady.catch(() => undefined);
+      await this.removeEmptyParents(parent);
       throw isBodyError(error) ? error : toBlobStoreError(error, key);
     }
-    return { key, size: hasher.size, sha256: hasher.sha256 };
+    try {
+      for (let attempt = 1; ; attempt += 1) {
+        await parentReady;
+        try {
+          await rename(tempPath, finalPath);
+          break;
+        } catch (error) {
+          // A concurrent delete removed the folder (it removes empty parents): create it again.
+          if (!hasCode(error, 'ENOENT') || attempt >= RENAME_ATTEMPTS) throw error;
+          parentReady = durableDirectory(parent);
+        }
+      }
+      // The rename is durable once the folder holding the new entry is fsynced.
+      await fsyncDir(parent);
+    } catch (error) {
+      await rm(tempPath, { force: true }).catch(() => undefined);
+      throw toBlobStoreError(error, key);
+    }
+    return { key, size: written.size, sha256: written.sha256 };
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
@@ -199,29 +219,6 @@ export class FsBlobStore implements BlobStore {
     return this.tempDirReady;
   }
 
-  private async renameIntoPlace(tempPath: string, finalPath: string): Promise<void> {
-    const parent = dirname(finalPath);
-    for (let attempt = 1; ; attempt += 1) {
-      const firstCreated = await mkdir(parent, { recursive: true });
-      try {
-        await rename(tempPath, finalPath);
-      } catch (error) {
-        if (hasCode(error, 'ENOENT') && attempt < RENAME_ATTEMPTS) continue;
-        throw error;
-      }
-      // The rename is durable once the directory holding the new entry is fsynced; a directory
-      // that mkdir just created is durable only once its own parent is, up to one that existed.
-      await fsyncDir(parent);
-      if (firstCreated !== undefined) {
-        for (let dir = parent; dir !== dirname(firstCreated);) {
-          dir = dirname(dir);
-          await fsyncDir(dir);
-        }
-      }
-      return;
-    }
-  }
-
   private async removeEmptyParents(dir: string): Promise<void> {
     // Keeps the tree from filling with empty study folders after deletes; stops at the first
     // directory that still holds something (or that a concurrent put is filling).
@@ -257,6 +254,118 @@ export class FsBlobStore implements BlobStore {
       else if (child.path.startsWith(prefix)) yield child.path;
     }
   }
+}
+
+/** Bytes of body held while a write to the disk is in flight; the body is not read beyond this. */
+const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Writes the body to a new file and fdatasyncs it; returns its size and SHA-256 (checked against
+ * `expected`, before the data is synced, so a mismatch never reaches the rename). Chunks that
+ * arrive while a write is in flight go to the disk together in one writev: few thread-pool round
+ * trips per object, and at most MAX_PENDING_BYTES held when the disk is slower than the body.
+ * An error of the body itself is thrown as it is (see `isBodyError`).
+ */
+async function writeDurably(
+  path: string,
+  body: Readable | AsyncIterable<Uint8Array>,
+  expected: string | undefined,
+): Promise<{ size: number; sha256: string }> {
+  const handle = await open(path, 'wx');
+  const hash = createHash('sha256');
+  let size = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  let writing: Promise<void> | undefined;
+  let writeFailure: { error: unknown } | undefined;
+  const throwIfWriteFailed = (): void => {
+    if (writeFailure) throw writeFailure.error;
+  };
+  const drain = async (): Promise<void> => {
+    try {
+      while (pending.length > 0 && writeFailure === undefined) {
+        const batch = pending;
+        const bytes = pendingBytes;
+        pending = [];
+        pendingBytes = 0;
+        await writeFully(handle, batch, bytes);
+      }
+    } catch (error) {
+      writeFailure = { error };
+    }
+  };
+  const startDrain = (): Promise<void> =>
+    (writing ??= drain().finally(() => {
+      writing = undefined;
+    }));
+  try {
+    for await (const raw of bodyChunks(body)) {
+      throwIfWriteFailed();
+      const chunk = typeof raw === 'string' ? Buffer.from(raw) : (raw as Uint8Array);
+      if (chunk.length === 0) continue;
+      hash.update(chunk);
+      size += chunk.length;
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      const inFlight = startDrain();
+      // Back-pressure: the body is not read further while too much of it waits for the disk.
+      if (pendingBytes >= MAX_PENDING_BYTES) await inFlight;
+    }
+    while (writing !== undefined || pending.length > 0) {
+      await startDrain();
+      throwIfWriteFailed();
+    }
+    throwIfWriteFailed();
+    const sha256 = hash.digest('hex');
+    if (expected !== undefined && sha256 !== expected) {
+      throw new BlobStoreError('CHECKSUM_MISMATCH', `SHA-256 of the body is ${sha256}, expected ${expected}`, false);
+    }
+    // fdatasync: the data and the size, what a read needs; timestamps may lag after a crash.
+    await handle.datasync();
+    return { size, sha256 };
+  } finally {
+    if (writing !== undefined) await writing;
+    await handle.close();
+  }
+}
+
+async function writeFully(handle: FileHandle, buffers: Uint8Array[], bytes: number): Promise<void> {
+  let rest = buffers;
+  let left = bytes;
+  while (left > 0) {
+    const { bytesWritten } = await handle.writev(rest);
+    if (bytesWritten <= 0) throw new Error(`writev wrote ${bytesWritten} of ${left} bytes`);
+    left -= bytesWritten;
+    rest = skipBytes(rest, bytesWritten);
+  }
+}
+
+/** The buffers after their first `n` bytes. */
+function skipBytes(buffers: Uint8Array[], n: number): Uint8Array[] {
+  let skip = n;
+  let index = 0;
+  while (index < buffers.length && skip >= buffers[index]!.length) {
+    skip -= buffers[index]!.length;
+    index += 1;
+  }
+  const rest = buffers.slice(index);
+  if (skip > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(skip);
+  return rest;
+}
+
+/**
+ * Creates the folder with its missing parents and makes their entries durable: a folder that
+ * mkdir created is durable only once its own parent is fsynced, up to one that existed before.
+ */
+async function durableDirectory(dir: string): Promise<void> {
+  const firstCreated = await mkdir(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  const parents: string[] = [];
+  for (let current = dir; current !== dirname(firstCreated);) {
+    current = dirname(current);
+    parents.push(current);
+  }
+  await Promise.all(parents.map(fsyncDir));
 }
 
 async function fsyncDir(dir: string): Promise<void> {

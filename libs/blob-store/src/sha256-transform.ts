@@ -75,17 +75,19 @@ const bodyErrors = new WeakSet<object>();
  * than dress it up as a storage failure. Tell them apart with `isBodyError`.
  */
 export function bodySource(body: Readable | AsyncIterable<Uint8Array>): Readable {
-  async function* guarded(): AsyncGenerator<Uint8Array> {
-    try {
-      for await (const chunk of body) yield chunk;
-    } catch (error) {
-      const tagged = isObject(error) ? error : new Error(String(error));
-      bodyErrors.add(tagged);
-      throw tagged;
-    }
-  }
   // objectMode off: the stream then buffers by bytes (highWaterMark 64 KiB), not 16 chunks of any size.
-  return Readable.from(guarded(), { objectMode: false });
+  return Readable.from(bodyChunks(body), { objectMode: false });
+}
+
+/** The body's chunks, as `bodySource` but without a stream around them (for a sink that pulls). */
+export async function* bodyChunks(body: Readable | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  try {
+    for await (const chunk of body) yield chunk;
+  } catch (error) {
+    const tagged = isObject(error) ? error : new Error(String(error));
+    bodyErrors.add(tagged);
+    throw tagged;
+  }
 }
 
 /** Whether an error came from reading the caller's body (see `bodySource`). */
