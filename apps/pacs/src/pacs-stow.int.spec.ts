@@ -96,6 +96,31 @@ describe('pacs process: STOW-RS', () => {
     );
   });
 
+  it('answers for 30 parts in their order while it stores several at once, a duplicate and a broken part among them', async () => {
+    const uids = Array.from({ length: 28 }, () => generateUid());
+    const files = uids.map((sopInstanceUid) => instance({ sopInstanceUid }));
+    const parts = [...files.slice(0, 10), Buffer.from('broken part'), ...files.slice(10), files[3]!].map((body) => ({
+      body,
+    }));
+    const before = stored('default').length;
+    const result = await post('/dicomweb/studies', parts);
+    expect(result.status).toBe(202);
+    const referenced = items(result.body, '00081199').map((i) => i['00081155']!.Value![0]);
+    const uidOf = (file: Buffer) => {
+      const at = file.indexOf('1.2.840.10008.5.1.4.1.1.2\0');
+      return at;
+    };
+    expect(uidOf(files[0]!)).toBeGreaterThan(0);
+    // Every well-formed part, in the order sent (the duplicate of part 3 last), and the broken one failed.
+    expect(referenced).toHaveLength(29);
+    expect(items(result.body, '00081198').map((i) => i['00081197']!.Value![0])).toEqual([0xc000]);
+    expect(result.warning).toMatch(/part 10: the data set cannot be parsed/);
+    expect(referenced[28]).toBe(referenced[3]);
+    expect(new Set(referenced).size).toBe(28);
+    // The duplicate is the same bytes: stored once.
+    expect(stored('default')).toHaveLength(before + 28);
+  });
+
   it('stores into the tenant of the URL', async () => {
     const before = stored('oncology').length;
     const result = await post('/tenants/oncology/dicomweb/studies', [{ body: instance() }]);

@@ -8,6 +8,7 @@ import { EventBusError, type DeliveredMessage } from '@pacs/event-bus';
 import { deferred, waitFor } from '@pacs/event-bus/testing';
 import { z } from 'zod';
 import { SqliteEventBus, type SqliteEventBusOptions } from './sqlite-event-bus.adapter';
+import { SqliteMessageLog } from './sqlite-message-log';
 
 const root = mkdtempSync(join(tmpdir(), 'pacs-event-bus-embedded-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -116,6 +117,51 @@ describe('SqliteEventBus (embedded specifics)', () => {
     for (const key of ['a', 'b', 'c', 'd', 'e', 'f']) await bus.publish(t, { seq: 0, key });
     await waitFor(() => peak >= 2, 5000, 'two partitions in flight at once');
     release.resolve();
+  });
+
+  it('acknowledges concurrent publishes with few WAL syncs, each only after a sync that covers it', async () => {
+    const t = topic('group-sync');
+    const bus = open();
+    await bus.start([t]);
+    const sync = jest.spyOn(SqliteMessageLog.prototype, 'syncWal');
+    try {
+      // 50 publishes from 50 "requests" arriving over a few turns of the event loop.
+      await Promise.all(
+        Array.from({ length: 50 }, async (_, seq) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          await bus.publish(t, { seq, key: `k${seq}` });
+        }),
+      );
+      expect(sync.mock.calls.length).toBeGreaterThanOrEqual(1);
+      expect(sync.mock.calls.length).toBeLessThan(10);
+      const covered = sync.mock.calls.flatMap(([positions]) => positions);
+      expect(covered).toHaveLength(50);
+    } finally {
+      sync.mockRestore();
+    }
+  });
+
+  it('fails the publishes of a failed WAL sync and every later one, and reports itself disconnected', async () => {
+    const t = topic('sync-failure');
+    const bus = open();
+    await bus.start([t]);
+    await bus.publish(t, { seq: 0, key: 'k' });
+    const sync = jest
+      .spyOn(SqliteMessageLog.prototype, 'syncWal')
+      .mockRejectedValueOnce(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+    try {
+      await expect(bus.publish(t, { seq: 1, key: 'k' })).rejects.toMatchObject({
+        code: 'PUBLISH_FAILED',
+        message: expect.stringContaining('EIO'),
+      });
+      await expect(bus.publish(t, { seq: 2, key: 'k' })).rejects.toMatchObject({
+        code: 'PUBLISH_FAILED',
+        message: expect.stringContaining('restart'),
+      });
+      expect(bus.health().connected).toBe(false);
+    } finally {
+      sync.mockRestore();
+    }
   });
 
   it('picks up, by polling, a message it was not woken for', async () => {

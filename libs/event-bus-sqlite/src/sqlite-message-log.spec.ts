@@ -59,7 +59,7 @@ describe('SqliteMessageLog', () => {
 
   it('deletes expired messages only below every known group, and keeps numbering after', () => {
     const partition = partitionOf('a', 1);
-    log.append([message('a', 0), message('a', 1), message('a', 2)], 1, 1000);
+    log.append([message('a', 0), message('a', 1), message('a', 2)], 1, 'now', 1000);
     log.joinGroup('fast', 't', 1);
     log.joinGroup('slow', 't', 1);
     log.commit('fast', 't', partition, 3);
@@ -74,7 +74,7 @@ describe('SqliteMessageLog', () => {
   });
 
   it('deletes by age alone on a partition no group reads', () => {
-    log.append([message('a', 0)], 1, 1000);
+    log.append([message('a', 0)], 1, 'now', 1000);
     expect(log.deleteExpired(2000)).toBe(1);
   });
 
@@ -84,5 +84,32 @@ describe('SqliteMessageLog', () => {
     log.deadLetterAndCommit({ ...message('a', 0), topic: 't.dlq' }, 1, 'g', 't', 0, 1);
     expect(log.fetch('t.dlq', 0, 0, 10)).toHaveLength(1);
     expect(log.joinGroup('g', 't', 1)).toEqual([1]);
+  });
+
+  it('hides appends with a deferred sync from consumers until a WAL sync covers them', async () => {
+    const partition = partitionOf('a', 1);
+    log.append([message('a', 0)], 1);
+    const first = log.append([message('a', 1), message('a', 2)], 1, 'deferred');
+    expect(log.fetch('t', partition, 0, 10).map((m) => m.offset)).toEqual([0]);
+    const sync = log.syncWal(first);
+    // Appended while the sync runs: not covered by it.
+    const second = log.append([message('a', 3)], 1, 'deferred');
+    await sync;
+    expect(log.fetch('t', partition, 0, 10).map((m) => m.offset)).toEqual([0, 1, 2]);
+    expect(log.fetch('t', partition, 3, 10)).toEqual([]);
+    await log.syncWal(second);
+    expect(log.fetch('t', partition, 0, 10).map((m) => m.offset)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('keeps deferred appends that were synced after a reopen, and shows what another handle appended', async () => {
+    const positions = log.append([message('a', 0)], 1, 'deferred');
+    await log.syncWal(positions);
+    const other = new SqliteMessageLog(join(dir, 'events.db'), 1000);
+    try {
+      other.append([message('a', 1)], 1);
+      expect(log.fetch('t', partitionOf('a', 1), 0, 10).map((m) => JSON.parse(m.value).seq)).toEqual([0, 1]);
+    } finally {
+      other.close();
+    }
   });
 });

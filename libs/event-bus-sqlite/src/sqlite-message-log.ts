@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DatabaseSync, type SQLOutputValue, type StatementSync } from 'node:sqlite';
 
@@ -35,6 +36,12 @@ export interface AppendedPosition {
 export class SqliteMessageLog {
   private readonly db: DatabaseSync;
   private readonly partitionCounts = new Map<string, number>();
+  /**
+   * Per partition, the first and last offsets this process appended with a deferred sync that no
+   * `syncWal` has covered yet. Consumers read below the first only (as Kafka's high watermark).
+   */
+  private readonly unsynced = new Map<string, { first: number; last: number }>();
+  private wal: Promise<FileHandle> | undefined;
   private readonly statements: {
     readonly selectTopic: StatementSync;
     readonly insertTopic: StatementSync;
@@ -50,7 +57,10 @@ export class SqliteMessageLog {
     readonly deleteExpired: StatementSync;
   };
 
-  constructor(file: string, busyTimeoutMs: number) {
+  constructor(
+    private readonly file: string,
+    busyTimeoutMs: number,
+  ) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
     this.db = new DatabaseSync(file, { timeout: busyTimeoutMs });
     // WAL: readers (the consumer loops) never block the writer. synchronous=FULL: a commit returns
@@ -100,7 +110,7 @@ export class SqliteMessageLog {
         'INSERT INTO messages (topic, partition, offset, key, value, headers, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       fetch: db.prepare(
-        'SELECT partition, offset, key, value, headers, timestamp FROM messages WHERE topic = ? AND partition = ? AND offset >= ? ORDER BY offset LIMIT ?',
+        'SELECT partition, offset, key, value, headers, timestamp FROM messages WHERE topic = ? AND partition = ? AND offset >= ? AND offset < ? ORDER BY offset LIMIT ?',
       ),
       selectCommitted: db.prepare(
         'SELECT next_offset FROM committed_offsets WHERE consumer_group = ? AND topic = ? AND partition = ?',
@@ -142,15 +152,70 @@ export class SqliteMessageLog {
     return count;
   }
 
-  /** Appends the messages in one transaction (one fsync for the whole batch). */
-  append(requests: readonly AppendRequest[], partitionsOfNewTopics: number, now = Date.now()): AppendedPosition[] {
+  /**
+   * Appends the messages in one transaction. `sync: 'now'` fsyncs the WAL in the commit, on this
+   * thread (synchronous=FULL). `sync: 'deferred'` commits without it: the messages are durable
+   * (and readable by consumers) only once a later `syncWal()` returns, which then covers every
+   * append made before it started: one fsync for many commits, off the event loop.
+   */
+  append(
+    requests: readonly AppendRequest[],
+    partitionsOfNewTopics: number,
+    sync: 'now' | 'deferred' = 'now',
+    now = Date.now(),
+  ): AppendedPosition[] {
     for (const request of requests) this.ensureTopic(request.topic, partitionsOfNewTopics);
-    return this.transaction(() => requests.map((request) => this.appendOne(request, now)));
+    if (sync === 'now') {
+      return this.transaction(() => requests.map((request) => this.appendOne(request, now)));
+    }
+    this.db.exec('PRAGMA synchronous = NORMAL');
+    try {
+      const positions = this.transaction(() => requests.map((request) => this.appendOne(request, now)));
+      for (const { topic, partition, offset } of positions) {
+        const key = partitionKey(topic, partition);
+        const range = this.unsynced.get(key);
+        if (range) range.last = offset;
+        else this.unsynced.set(key, { first: offset, last: offset });
+      }
+      return positions;
+    } finally {
+      this.db.exec('PRAGMA synchronous = FULL');
+    }
+  }
+
+  /**
+   * Makes every commit so far durable: fdatasync of the WAL file, on the thread pool. Give it the
+   * positions appended with a deferred sync before the call; they become readable once it returns.
+   */
+  async syncWal(positions: readonly AppendedPosition[]): Promise<void> {
+    // The WAL exists from the first write on and keeps its inode while the database is open.
+    this.wal ??= open(`${this.file}-wal`, 'r');
+    const wal = await this.wal;
+    await wal.datasync();
+    this.markDurable(positions);
+  }
+
+  /** The deferred appends in `positions` are durable now: consumers may read them. */
+  private markDurable(positions: readonly AppendedPosition[]): void {
+    const covered = new Map<string, number>();
+    for (const { topic, partition, offset } of positions) {
+      const key = partitionKey(topic, partition);
+      covered.set(key, Math.max(covered.get(key) ?? -1, offset));
+    }
+    for (const [key, last] of covered) {
+      const range = this.unsynced.get(key);
+      if (!range) continue;
+      // Offsets grow: what was appended after the sync started comes after what it covered.
+      if (range.last <= last) this.unsynced.delete(key);
+      else range.first = last + 1;
+    }
   }
 
   /** Up to `limit` messages of a partition from offset `from` on. */
   fetch(topic: string, partition: number, from: number, limit: number): StoredMessage[] {
-    return this.statements.fetch.all(topic, partition, from, limit).map((row) => ({
+    const end = this.unsynced.get(partitionKey(topic, partition))?.first ?? Number.MAX_SAFE_INTEGER;
+    if (from >= end) return [];
+    return this.statements.fetch.all(topic, partition, from, end, limit).map((row) => ({
       partition: asNumber(row['partition']),
       offset: asNumber(row['offset']),
       key: String(row['key']),
@@ -197,11 +262,12 @@ export class SqliteMessageLog {
     nextOffset: number,
   ): AppendedPosition {
     this.ensureTopic(deadLetter.topic, partitionsOfNewTopics);
-    return this.transaction(() => {
-      const position = this.appendOne(deadLetter, Date.now());
+    const position = this.transaction(() => {
+      const appended = this.appendOne(deadLetter, Date.now());
       this.statements.upsertCommitted.run(group, topic, partition, nextOffset);
-      return position;
+      return appended;
     });
+    return position;
   }
 
   /**
@@ -222,6 +288,9 @@ export class SqliteMessageLog {
   }
 
   close(): void {
+    const wal = this.wal;
+    this.wal = undefined;
+    void wal?.then((handle) => handle.close()).catch(() => undefined);
     if (this.db.isOpen) this.db.close();
   }
 
@@ -254,6 +323,10 @@ export class SqliteMessageLog {
       throw error;
     }
   }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 /** Partition of a key: FNV-1a of its UTF-8 bytes modulo the partition count (stable across runs). */

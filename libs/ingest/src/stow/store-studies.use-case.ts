@@ -39,7 +39,8 @@ export type StoreStudiesResult =
 
 /**
  * STOW-RS (PS3.18 10.5): reads a `multipart/related; type="application/dicom"` body part by part,
- * never whole, and stores each part with the store use case as it arrives. A part that fails is
+ * never whole, and stores each part with the store use case as it arrives; up to
+ * MAX_PARTS_IN_FLIGHT parts finish their store (fsync, event) while the next ones are read. A part that fails is
  * reported in the Failed SOP Sequence; a body that is not valid multipart stops the request with
  * 400 (the part being read is not stored; parts before it are, and the problem says which).
  */
@@ -83,33 +84,62 @@ export class StoreStudiesUseCase {
       defaultContentType: 'application/dicom',
       limits: { maxHeaderBytes: 16 * 1024, maxParts: 100_000, maxTotalBytes: command.maxBytes },
     });
-    const outcomes: StowOutcome[] = [];
-    const warnings: string[] = [];
+    // One slot per part, in the order of the body. A part's store goes on (fsync, rename, event)
+    // while the next part is read: the reader moves on as soon as a part's bytes are consumed.
+    const slots: Promise<PartResult>[] = [];
+    const active = new Set<Promise<unknown>>();
+    let failure: MultipartError | undefined;
     try {
       for await (const part of reader) {
         const partType = part.contentType?.split(';')[0]?.trim().toLowerCase();
         if (partType !== 'application/dicom') {
           part.skip();
           audit.recordFailure(`part ${part.index} is not application/dicom`);
-          outcomes.push({
-            stored: false,
-            failureReason: 0xc000,
-            message: `part ${part.index}: Content-Type ${partType ?? '(none)'} is not application/dicom`,
-          });
-          warnings.push(`part ${part.index} is ${partType ?? 'untyped'}, not application/dicom`);
+          slots.push(
+            Promise.resolve({
+              outcome: {
+                stored: false,
+                failureReason: 0xc000,
+                message: `part ${part.index}: Content-Type ${partType ?? '(none)'} is not application/dicom`,
+              },
+              warning: `part ${part.index} is ${partType ?? 'untyped'}, not application/dicom`,
+            }),
+          );
           continue;
         }
-        outcomes.push(await this.storePart(command, part.index, part.body, audit));
-        const last = outcomes[outcomes.length - 1]!;
-        if (!last.stored) warnings.push(last.message);
+        const stored = this.storePart(command, part.index, part.body, audit);
+        slots.push(stored);
+        const settled = stored.then(noop, noop);
+        active.add(settled);
+        void settled.then(() => active.delete(settled));
+        await Promise.race([closed(part.body), settled]);
+        while (active.size >= MAX_PARTS_IN_FLIGHT) await Promise.race(active);
       }
     } catch (error) {
-      if (isMultipartError(error))
-        return problem(
-          error,
-          outcomes.filter((o) => o.stored),
-        );
-      throw error;
+      if (!isMultipartError(error)) {
+        await Promise.allSettled(slots);
+        throw error;
+      }
+      failure = error;
+    }
+    const results = await Promise.allSettled(slots);
+    const outcomes: StowOutcome[] = [];
+    const warnings: string[] = [];
+    for (const result of results) {
+      if (result.status === 'fulfilled') {
+        outcomes.push(result.value.outcome);
+        if (result.value.warning) warnings.push(result.value.warning);
+      } else if (isMultipartError(result.reason)) {
+        failure ??= result.reason;
+      } else {
+        throw result.reason;
+      }
+    }
+    if (failure) {
+      return problem(
+        failure,
+        outcomes.filter((o) => o.stored),
+      );
     }
     if (outcomes.length === 0) {
       return { kind: 'problem', status: 400, detail: 'the multipart body has no part: nothing to store', stored: [] };
@@ -123,7 +153,7 @@ export class StoreStudiesUseCase {
     index: number,
     body: Readable,
     audit: InstancesTransferredAudit,
-  ): Promise<StowOutcome> {
+  ): Promise<PartResult> {
     try {
       const stored = await this.storeInstance.execute({
         tenant: command.tenant,
@@ -133,23 +163,42 @@ export class StoreStudiesUseCase {
         body: { kind: 'part10', stream: body },
       });
       audit.recordStored(stored);
-      return {
+      const outcome: StowOutcome = {
         stored: true,
         sopClassUid: stored.sopClassUid,
         sopInstanceUid: stored.sopInstanceUid,
         retrieveUrl: `${command.baseUrl}/studies/${stored.studyInstanceUid}/series/${stored.seriesInstanceUid}/instances/${stored.sopInstanceUid}`,
       };
+      return { outcome };
     } catch (error) {
       // A broken multipart body surfaces here first (the part's stream errors): let it stop the request.
       const cause = (error as { cause?: unknown }).cause;
       if (isMultipartError(cause)) throw cause;
       if (error instanceof StoreInstanceError) {
         audit.recordFailure(error.message);
-        return { stored: false, failureReason: error.failureReason, message: `part ${index}: ${error.message}` };
+        const message = `part ${index}: ${error.message}`;
+        return { outcome: { stored: false, failureReason: error.failureReason, message }, warning: message };
       }
       throw error;
     }
   }
+}
+
+/** What a part came to, and the warning it adds to the response. */
+interface PartResult {
+  readonly outcome: StowOutcome;
+  readonly warning?: string;
+}
+
+/** Parts whose store is still running (their bytes read) while the next part is read. */
+const MAX_PARTS_IN_FLIGHT = 8;
+
+const noop = (): void => undefined;
+
+/** Resolves when the stream has closed: read to its end, or destroyed. */
+function closed(stream: Readable): Promise<void> {
+  if (stream.closed || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stream.once('close', () => resolve()));
 }
 
 function problem(error: MultipartError, stored: readonly StowOutcome[]): StoreStudiesResult {
