@@ -19,6 +19,7 @@ import {
   type PutOptions,
   type StoredBlob,
 } from '@pacs/blob-store';
+import { DurableDirectories, fsyncDirectory } from './durable-directories';
 
 /** Options of the filesystem blob store. */
 export interface FsBlobStoreOptions {
@@ -44,7 +45,8 @@ const RENAME_ATTEMPTS = 5;
 /**
  * Blob store on a local filesystem (the embedded shape, and the hot tier on a PVC). A put streams
  * into `<root>/.tmp/<random>`, fdatasyncs it, renames it onto `<root>/<key>` and fsyncs the
- * directories whose entries changed (the folders it created meanwhile, while the body streamed), so an object is visible only complete and survives a crash once `put`
+ * directories whose entries changed (the folders it created meanwhile, while the body streamed;
+ * a folder another put just created counts as new until this process has synced it too), so an object is visible only complete and survives a crash once `put`
  * resolves. A key cannot be both an object and a prefix of other objects (`a` and `a/b`): the
  * filesystem refuses it and the put fails with INVALID_KEY.
  */
@@ -52,11 +54,13 @@ export class FsBlobStore implements BlobStore {
   readonly root: string;
   private readonly tempDir: string;
   private tempDirReady: Promise<void> | undefined;
+  private readonly directories: DurableDirectories;
 
   constructor(options: FsBlobStoreOptions) {
     if (!options.root) throw new Error('FsBlobStore: options.root is required');
     this.root = options.root.endsWith(sep) && options.root.length > 1 ? options.root.slice(0, -1) : options.root;
     this.tempDir = join(this.root, TEMP_DIR);
+    this.directories = new DurableDirectories(this.root);
   }
 
   async put(key: string, body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<StoredBlob> {
@@ -69,31 +73,32 @@ export class FsBlobStore implements BlobStore {
     const parent = dirname(finalPath);
     // The folder of the object is created (and made durable) while the body streams, so that the
     // journal commit of a new folder overlaps the write of the data instead of following it.
-    let parentReady = durableDirectory(parent);
-    parentReady.catch(() => undefined);
+    let folder = this.directories.ensure(parent);
+    folder.catch(() => undefined);
     let written: { size: number; sha256: string };
     try {
       written = await writeDurably(tempPath, body, expected);
     } catch (error) {
       await rm(tempPath, { force: true }).catch(() => undefined);
-      await parentReady.catch(() => undefined);
+      await folder.catch(() => undefined);
       await this.removeEmptyParents(parent);
       throw isBodyError(error) ? error : toBlobStoreError(error, key);
     }
     try {
       for (let attempt = 1; ; attempt += 1) {
-        await parentReady;
+        await folder;
         try {
           await rename(tempPath, finalPath);
           break;
         } catch (error) {
           // A concurrent delete removed the folder (it removes empty parents): create it again.
           if (!hasCode(error, 'ENOENT') || attempt >= RENAME_ATTEMPTS) throw error;
-          parentReady = durableDirectory(parent);
+          this.directories.forget(parent);
+          folder = this.directories.ensure(parent);
         }
       }
       // The rename is durable once the folder holding the new entry is fsynced.
-      await fsyncDir(parent);
+      await fsyncDirectory(parent);
     } catch (error) {
       await rm(tempPath, { force: true }).catch(() => undefined);
       throw toBlobStoreError(error, key);
@@ -228,6 +233,7 @@ export class FsBlobStore implements BlobStore {
       } catch {
         return;
       }
+      this.directories.forget(dir);
       dir = dirname(dir);
     }
   }
@@ -351,30 +357,6 @@ function skipBytes(buffers: Uint8Array[], n: number): Uint8Array[] {
   const rest = buffers.slice(index);
   if (skip > 0 && rest.length > 0) rest[0] = rest[0]!.subarray(skip);
   return rest;
-}
-
-/**
- * Creates the folder with its missing parents and makes their entries durable: a folder that
- * mkdir created is durable only once its own parent is fsynced, up to one that existed before.
- */
-async function durableDirectory(dir: string): Promise<void> {
-  const firstCreated = await mkdir(dir, { recursive: true });
-  if (firstCreated === undefined) return;
-  const parents: string[] = [];
-  for (let current = dir; current !== dirname(firstCreated);) {
-    current = dirname(current);
-    parents.push(current);
-  }
-  await Promise.all(parents.map(fsyncDir));
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 // Not `instanceof Error`: errors of Node's own modules come from another realm under Jest's VM.

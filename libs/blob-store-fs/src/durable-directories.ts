@@ -1,0 +1,68 @@
+import { mkdir, open } from 'node:fs/promises';
+import { dirname, sep } from 'node:path';
+
+const CREATE_ATTEMPTS = 5;
+
+/**
+ * The folders of a blob store root that this process has made durable: created, and their entry
+ * fsynced in their parent, up to the root. A folder found existing is treated as new once (it may
+ * be another writer's, not yet synced); after that it costs nothing. Bounded: the least recently
+ * used entries are forgotten (and made durable again if needed, which is harmless).
+ */
+export class DurableDirectories {
+  private readonly known = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly root: string,
+    private readonly limit = 10_000,
+  ) {}
+
+  /** Resolves once `dir` exists and survives a crash (its entry and its parents' are fsynced). */
+  ensure(dir: string): Promise<void> {
+    if (dir === this.root || !dir.startsWith(this.root + sep)) return Promise.resolve();
+    const cached = this.known.get(dir);
+    if (cached) {
+      this.known.delete(dir);
+      this.known.set(dir, cached);
+      return cached;
+    }
+    const ready = this.create(dir);
+    this.known.set(dir, ready);
+    ready.catch(() => {
+      if (this.known.get(dir) === ready) this.known.delete(dir);
+    });
+    if (this.known.size > this.limit) this.known.delete(this.known.keys().next().value!);
+    return ready;
+  }
+
+  /** The folder was removed (or found missing): the next ensure creates it again. */
+  forget(dir: string): void {
+    this.known.delete(dir);
+  }
+
+  private async create(dir: string): Promise<void> {
+    const parent = dirname(dir);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await mkdir(dir, { recursive: true });
+        // The folder's entry is durable once its parent is fsynced; the parent's own entry, once
+        // the grandparent is, and so on: in parallel, up to a folder already known durable.
+        await Promise.all([fsyncDirectory(parent), this.ensure(parent)]);
+        return;
+      } catch (error) {
+        // A concurrent delete removed an empty parent meanwhile: create the path again.
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= CREATE_ATTEMPTS) throw error;
+        this.forget(parent);
+      }
+    }
+  }
+}
+
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
