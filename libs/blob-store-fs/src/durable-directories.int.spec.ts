@@ -10,13 +10,14 @@ describe('DurableDirectories', () => {
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'pacs-durable-dirs-'));
     synced = [];
-    // Every folder fsync opens the folder first: count them through the module object the class uses.
-    const fsPromises = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
-    const realOpen = fsPromises.open;
-    spy = jest.spyOn(fsPromises, 'open').mockImplementation(async (...args: Parameters<typeof realOpen>) => {
-      synced.push(String(args[0]).slice(root.length) || '/');
-      return realOpen(...args);
-    });
+    // Count the folder fsyncs, through the module object the class uses (an `import * as` copy
+    // would not reach it).
+    const nodeFs = jest.requireActual<typeof import('node:fs')>('node:fs');
+    const realFsync = nodeFs.fsync;
+    spy = jest.spyOn(nodeFs, 'fsync').mockImplementation(((fd: number, callback: (error: Error | null) => void) => {
+      synced.push(nodeFs.readlinkSync(`/proc/self/fd/${fd}`).slice(root.length) || '/');
+      realFsync(fd, callback);
+    }) as typeof nodeFs.fsync);
   });
   afterEach(() => {
     spy.mockRestore();

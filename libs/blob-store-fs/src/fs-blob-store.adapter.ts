@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { constants as fsConstants, type Dirent } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fdatasync, openSync, renameSync, writev, type Dirent } from 'node:fs';
+import { access, mkdir, open, readdir, rm, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import {
@@ -88,7 +88,7 @@ export class FsBlobStore implements BlobStore {
       for (let attempt = 1; ; attempt += 1) {
         await folder;
         try {
-          await rename(tempPath, finalPath);
+          renameSync(tempPath, finalPath);
           break;
         } catch (error) {
           // A concurrent delete removed the folder (it removes empty parents): create it again.
@@ -277,7 +277,8 @@ async function writeDurably(
   body: Readable | AsyncIterable<Uint8Array>,
   expected: string | undefined,
 ): Promise<{ size: number; sha256: string }> {
-  const handle = await open(path, 'wx');
+  // Opening and closing run on this thread (microseconds); writes and the sync on the thread pool.
+  const fd = openSync(path, 'wx');
   const hash = createHash('sha256');
   let size = 0;
   let pending: Uint8Array[] = [];
@@ -294,7 +295,7 @@ async function writeDurably(
         const bytes = pendingBytes;
         pending = [];
         pendingBytes = 0;
-        await writeFully(handle, batch, bytes);
+        await writeFully(fd, batch, bytes);
       }
     } catch (error) {
       writeFailure = { error };
@@ -327,19 +328,30 @@ async function writeDurably(
       throw new BlobStoreError('CHECKSUM_MISMATCH', `SHA-256 of the body is ${sha256}, expected ${expected}`, false);
     }
     // fdatasync: the data and the size, what a read needs; timestamps may lag after a crash.
-    await handle.datasync();
+    await fdatasyncAsync(fd);
     return { size, sha256 };
   } finally {
     if (writing !== undefined) await writing;
-    await handle.close();
+    closeSync(fd);
   }
 }
 
-async function writeFully(handle: FileHandle, buffers: Uint8Array[], bytes: number): Promise<void> {
+// Callback calls wrapped here (not util.promisify, which would pin the functions at load time).
+function writevAsync(fd: number, buffers: readonly NodeJS.ArrayBufferView[]): Promise<number> {
+  return new Promise((resolve, reject) =>
+    writev(fd, buffers, (error, bytesWritten) => (error ? reject(error) : resolve(bytesWritten))),
+  );
+}
+
+function fdatasyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())));
+}
+
+async function writeFully(fd: number, buffers: Uint8Array[], bytes: number): Promise<void> {
   let rest = buffers;
   let left = bytes;
   while (left > 0) {
-    const { bytesWritten } = await handle.writev(rest);
+    const bytesWritten = await writevAsync(fd, rest as NodeJS.ArrayBufferView[]);
     if (bytesWritten <= 0) throw new Error(`writev wrote ${bytesWritten} of ${left} bytes`);
     left -= bytesWritten;
     rest = skipBytes(rest, bytesWritten);

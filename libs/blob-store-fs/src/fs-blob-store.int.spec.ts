@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, sep } from 'node:path';
+import { join } from 'node:path';
 import { BlobStoreError } from '@pacs/blob-store';
 import { failingStream, readAll, runBlobStoreContract, slowStream, streamOf } from '@pacs/blob-store/testing';
 import { FsBlobStore } from './fs-blob-store.adapter';
@@ -55,19 +55,15 @@ describe('FsBlobStore (filesystem specifics)', () => {
 
   it('maps a full disk to a retriable OUT_OF_SPACE and leaves nothing behind', async () => {
     await store.put('full/existing', streamOf(Buffer.from('old')));
-    // A disk cannot be filled here; a file whose writes fail as on a full disk stands in for it.
-    // The module object itself (an `import * as` copy would not reach the adapter's import).
-    const fsPromises = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
-    const realOpen = fsPromises.open;
-    const spy = jest.spyOn(fsPromises, 'open').mockImplementation(async (...args: Parameters<typeof realOpen>) => {
-      const handle = await realOpen(...args);
-      if (String(args[0]).includes(`${sep}.tmp${sep}`)) {
-        const full = () =>
-          Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
-        Object.assign(handle, { write: full, writev: full });
-      }
-      return handle;
-    });
+    // A disk cannot be filled here: writes that fail as on a full disk stand in for it. The module
+    // object itself is patched (an `import * as` copy would not reach the adapter's import).
+    const nodeFs = jest.requireActual<typeof import('node:fs')>('node:fs');
+    const spy = jest.spyOn(nodeFs, 'writev').mockImplementation(((...args: unknown[]) => {
+      const callback = args[args.length - 1] as (error: Error) => void;
+      process.nextTick(() =>
+        callback(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })),
+      );
+    }) as typeof nodeFs.writev);
     try {
       await expect(store.put('full/existing', streamOf(randomBytes(10_000)))).rejects.toMatchObject({
         code: 'OUT_OF_SPACE',
