@@ -264,6 +264,8 @@ export class FsBlobStore implements BlobStore {
 
 /** Bytes of body held while a write to the disk is in flight; the body is not read beyond this. */
 const MAX_PENDING_BYTES = 8 * 1024 * 1024;
+/** Written and not yet synced bytes that start an early sync while the body still streams. */
+const EARLY_SYNC_BYTES = 256 * 1024;
 
 /**
  * Writes the body to a new file and fdatasyncs it; returns its size and SHA-256 (checked against
@@ -288,6 +290,23 @@ async function writeDurably(
   const throwIfWriteFailed = (): void => {
     if (writeFailure) throw writeFailure.error;
   };
+  // While the body still streams, written data is synced early, so that the final fdatasync has
+  // only the tail left to flush. A failed sync fails the put: after a failed fsync the kernel may
+  // have dropped the pages it could not write, and a later sync would not report it.
+  let bodyEnded = false;
+  let unsyncedBytes = 0;
+  let earlySync: Promise<void> | undefined;
+  const syncEarly = (): void => {
+    if (bodyEnded || earlySync !== undefined || unsyncedBytes < EARLY_SYNC_BYTES) return;
+    unsyncedBytes = 0;
+    earlySync = fdatasyncAsync(fd)
+      .catch((error: unknown) => {
+        writeFailure ??= { error };
+      })
+      .finally(() => {
+        earlySync = undefined;
+      });
+  };
   const drain = async (): Promise<void> => {
     try {
       while (pending.length > 0 && writeFailure === undefined) {
@@ -296,6 +315,8 @@ async function writeDurably(
         pending = [];
         pendingBytes = 0;
         await writeFully(fd, batch, bytes);
+        unsyncedBytes += bytes;
+        syncEarly();
       }
     } catch (error) {
       writeFailure = { error };
@@ -318,6 +339,7 @@ async function writeDurably(
       // Back-pressure: the body is not read further while too much of it waits for the disk.
       if (pendingBytes >= MAX_PENDING_BYTES) await inFlight;
     }
+    bodyEnded = true;
     while (writing !== undefined || pending.length > 0) {
       await startDrain();
       throwIfWriteFailed();
@@ -328,10 +350,13 @@ async function writeDurably(
       throw new BlobStoreError('CHECKSUM_MISMATCH', `SHA-256 of the body is ${sha256}, expected ${expected}`, false);
     }
     // fdatasync: the data and the size, what a read needs; timestamps may lag after a crash.
+    if (earlySync !== undefined) await earlySync;
+    throwIfWriteFailed();
     await fdatasyncAsync(fd);
     return { size, sha256 };
   } finally {
     if (writing !== undefined) await writing;
+    if (earlySync !== undefined) await earlySync;
     closeSync(fd);
   }
 }

@@ -76,6 +76,31 @@ describe('FsBlobStore (filesystem specifics)', () => {
     expect(await readdir(join(root, '.tmp'))).toEqual([]);
   });
 
+  it('fails the put when a sync made while the body streams fails, even if the last sync succeeds', async () => {
+    const nodeFs = jest.requireActual<typeof import('node:fs')>('node:fs');
+    const realFdatasync = nodeFs.fdatasync;
+    let calls = 0;
+    const spy = jest.spyOn(nodeFs, 'fdatasync').mockImplementation(((
+      fd: number,
+      callback: (error: NodeJS.ErrnoException | null) => void,
+    ) => {
+      calls += 1;
+      if (calls === 1) {
+        process.nextTick(() => callback(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' })));
+      } else realFdatasync(fd, callback);
+    }) as typeof nodeFs.fdatasync);
+    try {
+      // 1 MiB arriving slowly: the first 256 KiB are synced while the rest still streams.
+      const chunks = Array.from({ length: 16 }, () => randomBytes(64 * 1024));
+      await expect(store.put('eio/obj', slowStream(chunks, 5))).rejects.toMatchObject({ code: 'IO_ERROR' });
+      expect(calls).toBeGreaterThanOrEqual(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await store.head('eio/obj')).toBeNull();
+    expect(await readdir(join(root, '.tmp'))).toEqual([]);
+  });
+
   it('keeps no partial file at the final key during a slow write', async () => {
     const chunks = Array.from({ length: 6 }, () => randomBytes(16 * 1024));
     const writing = store.put('slow/obj', slowStream(chunks, 50));
