@@ -60,8 +60,11 @@ const stores: Record<string, (dataDir: string) => { env: Record<string, string>;
       env: {},
       tier: {
         read: async (key) => readFileSync(join(root, key)),
+        // A key prefix, as S3 lists it: the files under the prefix's folder whose key starts with it.
         keys: async (prefix) =>
-          filesUnder(join(root, prefix)).map((file) => file.slice(root.length + 1).replaceAll('\\', '/')),
+          filesUnder(join(root, prefix.slice(0, prefix.lastIndexOf('/') + 1)))
+            .map((file) => file.slice(root.length + 1).replaceAll('\\', '/'))
+            .filter((key) => key.startsWith(prefix)),
         cleanup: async () => undefined,
       },
     };
