@@ -3,3 +3,5 @@ export * from './query/parse-attribute-match';
 export * from './query/match-attribute';
 export * from './query/parse-qido-query';
 export * from './query/query.errors';
+export * from './metadata-index.port';
+export * from './study-record';
