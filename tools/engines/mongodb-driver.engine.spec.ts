@@ -1,9 +1,10 @@
 import { MongoClient, MongoServerError } from 'mongodb';
 import { engineEnv, uniqueName } from '@pacs/testing';
 
-// The metadata index's distributed adapter (a later issue) talks to a MongoDB wire-compatible
-// server through the official driver. This checks, against the real server (FerretDB here), the
-// operations it will rely on, using only what both MongoDB and FerretDB support.
+// The metadata index's distributed adapter (libs/metadata-index-mongodb) talks to a MongoDB
+// wire-compatible server through the official driver. This checks, against the real server
+// (FerretDB here), the driver operations it relies on, using only what both MongoDB and FerretDB
+// support; the adapter's own contract suite runs in its engine spec.
 describe('MongoDB driver against the MongoDB wire-compatible server', () => {
   let client: MongoClient;
   const dbName = uniqueName('pacs-conn').replace(/[^a-z0-9]/gi, '_');

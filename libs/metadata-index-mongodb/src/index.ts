@@ -1,0 +1,1 @@
+export * from './mongodb-metadata-index.adapter';
