@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { IndexerModule } from '@pacs/index';
 
-/** The indexer service alone (distributed shape): the platform now, its service module as it is built. */
+/** The indexer service alone (distributed shape): consumes instance.stored into the metadata index. */
 @Module({})
 export class IndexerAppModule {
   static register(platform: DynamicModule): DynamicModule {
-    return { module: IndexerAppModule, imports: [platform] };
+    return { module: IndexerAppModule, imports: [platform, IndexerModule] };
   }
 }

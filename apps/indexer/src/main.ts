@@ -8,5 +8,6 @@ void runApp({
   service: 'indexer',
   defaultMode: 'distributed',
   topics: TOPICS_V1,
+  metadataIndex: true,
   rootModule: (platform) => IndexerAppModule.register(platform),
 });

@@ -10,5 +10,6 @@ void runApp({
   defaultMode: 'embedded',
   topics: TOPICS_V1,
   appConfig: loadGatewayConfig,
+  metadataIndex: true,
   rootModule: (platform, gateway) => PacsAppModule.register(platform, gateway),
 });

@@ -2,3 +2,4 @@ export * from './config.error';
 export * from './parse-env';
 export * from './env-types';
 export * from './platform-config';
+export * from './metadata-index-config';

@@ -4,6 +4,7 @@ import {
   deadLetterTopicName,
   encodeEvent,
   EventBusError,
+  GroupSync,
   NOOP_EVENT_BUS_LOGGER,
   resolveSubscribeOptions,
   tracePublish,
@@ -15,7 +16,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from '@pacs/event-bus';
-import { GroupSync } from './group-sync';
+
 import { SqliteMessageLog, type AppendedPosition, type AppendRequest } from './sqlite-message-log';
 import { describe, SQLITE_SYSTEM, SqliteSubscription, type ConsumerRuntime } from './sqlite-subscription';
 

@@ -4,3 +4,4 @@ export * from './event-codec';
 export * from './message-delivery';
 export * from './retry-backoff';
 export * from './trace-headers';
+export * from './group-sync';

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { formatTag, tagOf, type DicomJsonAttribute, type DicomJsonDataset, type Tag } from '@pacs/dicom';
+import { GroupSync } from '@pacs/event-bus';
 import {
   matchAttribute,
   studyRecord,
@@ -43,6 +45,12 @@ export class SqliteMetadataIndex implements MetadataIndex {
       }
     | undefined;
   private readonly maxResults: number;
+  private wal: Promise<FileHandle> | undefined;
+  private readonly walSync = new GroupSync(async () => {
+    if (this.options.file === ':memory:') return;
+    this.wal ??= openFile(`${this.options.file}-wal`, 'r');
+    await (await this.wal).datasync();
+  });
 
   constructor(private readonly options: SqliteMetadataIndexOptions) {
     this.maxResults = options.maxResults ?? 1000;
@@ -53,8 +61,9 @@ export class SqliteMetadataIndex implements MetadataIndex {
     if (this.options.file !== ':memory:') mkdirSync(dirname(this.options.file), { recursive: true });
     const db = new DatabaseSync(this.options.file, { timeout: 2000 });
     db.exec('PRAGMA journal_mode = WAL');
-    // The index is rebuilt from the event log after a loss: NORMAL is durable across a crash of
-    // the process, and a power loss only rolls back the last commits, which events replay.
+    // Commits do not sync on this thread (NORMAL); upsertInstance resolves after an fdatasync of
+    // the WAL on the thread pool, shared by the upserts committed meanwhile (group commit). It must
+    // be durable before the indexer commits its event offset, or a power loss could lose it for good.
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec(`
       CREATE TABLE IF NOT EXISTS instances (
@@ -127,6 +136,8 @@ export class SqliteMetadataIndex implements MetadataIndex {
       );
       if (Number(inserted.changes) === 0) {
         db.exec('COMMIT');
+        // A redelivery after a crash: what the first delivery committed may not be synced yet.
+        await this.walSync.sync();
         return 'unchanged';
       }
       const counts = statements.aggregates.get(instance.tenantId, instance.studyInstanceUid)!;
@@ -145,11 +156,12 @@ export class SqliteMetadataIndex implements MetadataIndex {
         JSON.stringify(record),
       );
       db.exec('COMMIT');
-      return 'created';
     } catch (error) {
       if (db.isTransaction) db.exec('ROLLBACK');
       throw error;
     }
+    await this.walSync.sync();
+    return 'created';
   }
 
   async searchStudies(
@@ -212,6 +224,9 @@ export class SqliteMetadataIndex implements MetadataIndex {
     const db = this.db;
     this.db = undefined;
     this.statements = undefined;
+    const wal = this.wal;
+    this.wal = undefined;
+    await wal?.then((handle) => handle.close()).catch(() => undefined);
     if (db?.isOpen) db.close();
   }
 

@@ -4,10 +4,13 @@ import { S3BlobStore } from '@pacs/blob-store-s3';
 import type { Cache } from '@pacs/cache';
 import { MemoryCache } from '@pacs/cache-memory';
 import { RedisCache } from '@pacs/cache-redis';
-import type { PlatformConfig } from '@pacs/config';
+import type { MetadataIndexConfig, PlatformConfig } from '@pacs/config';
 import type { EventBus } from '@pacs/event-bus';
 import { KafkaEventBus } from '@pacs/event-bus-kafka';
 import { SqliteEventBus } from '@pacs/event-bus-sqlite';
+import type { MetadataIndex } from '@pacs/metadata-index';
+import { MongoMetadataIndex } from '@pacs/metadata-index-mongodb';
+import { SqliteMetadataIndex } from '@pacs/metadata-index-sqlite';
 import type { Logger } from '@pacs/observability';
 
 // The one place where a port is bound to an adapter: the configuration decides, nothing else
@@ -44,5 +47,14 @@ export function createBlobStore(config: PlatformConfig): BlobStore {
       return new FsBlobStore({ root: config.blobStore.root });
     case 's3':
       return new S3BlobStore({ ...config.blobStore, createBucket: true });
+  }
+}
+
+export function createMetadataIndex(config: MetadataIndexConfig): MetadataIndex {
+  switch (config.adapter) {
+    case 'sqlite':
+      return new SqliteMetadataIndex({ file: config.file });
+    case 'mongodb':
+      return new MongoMetadataIndex({ url: config.url, database: config.database });
   }
 }

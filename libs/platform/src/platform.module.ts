@@ -1,12 +1,13 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BLOB_STORE } from '@pacs/blob-store';
 import { CACHE } from '@pacs/cache';
-import type { PlatformConfig } from '@pacs/config';
+import type { MetadataIndexConfig, PlatformConfig } from '@pacs/config';
 import type { TopicDefinition } from '@pacs/contracts';
 import { EVENT_BUS } from '@pacs/event-bus';
+import { METADATA_INDEX } from '@pacs/metadata-index';
 import type { Logger } from '@pacs/observability';
 import type { Registry } from 'prom-client';
-import { createBlobStore, createCache, createEventBus } from './adapters';
+import { createBlobStore, createCache, createEventBus, createMetadataIndex } from './adapters';
 import type { DataDirLock } from './data-dir-lock';
 import { HealthController } from './health.controller';
 import { PLATFORM_TOPICS, PlatformLifecycle } from './platform-lifecycle.service';
@@ -20,6 +21,8 @@ export interface PlatformModuleOptions {
   readonly lock: DataDirLock | null;
   /** Topics this process provisions at start (with their dead-letter topics). */
   readonly topics: readonly TopicDefinition<unknown>[];
+  /** For the apps that read or write the metadata index (gateway, indexer, all-in-one). */
+  readonly metadataIndex?: MetadataIndexConfig;
 }
 
 /** The ports bound to their adapters, health and metrics endpoints, and the adapters' lifecycle. */
@@ -40,10 +43,14 @@ export class PlatformModule {
         { provide: EVENT_BUS, useFactory: () => createEventBus(config, logger) },
         { provide: CACHE, useFactory: () => createCache(config) },
         { provide: BLOB_STORE, useFactory: () => createBlobStore(config) },
+        {
+          provide: METADATA_INDEX,
+          useFactory: () => (options.metadataIndex ? createMetadataIndex(options.metadataIndex) : null),
+        },
         ReadinessService,
         PlatformLifecycle,
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, METRICS, EVENT_BUS, CACHE, BLOB_STORE, ReadinessService],
+      exports: [PLATFORM_CONFIG, LOGGER, METRICS, EVENT_BUS, CACHE, BLOB_STORE, METADATA_INDEX, ReadinessService],
     };
   }
 }

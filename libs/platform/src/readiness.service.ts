@@ -2,6 +2,7 @@ import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/comm
 import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import { CACHE, type Cache } from '@pacs/cache';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
+import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 
 export interface ReadinessReport {
   readonly ready: boolean;
@@ -21,6 +22,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
     @Inject(EVENT_BUS) private readonly eventBus: EventBus,
     @Inject(CACHE) private readonly cache: Cache,
     @Inject(BLOB_STORE) private readonly blobStore: BlobStore,
+    @Inject(METADATA_INDEX) private readonly metadataIndex: MetadataIndex | null,
   ) {}
 
   markStarted(): void {
@@ -34,9 +36,10 @@ export class ReadinessService implements BeforeApplicationShutdown {
   async check(): Promise<ReadinessReport> {
     const bus = this.eventBus.health();
     const waiting = bus.subscriptions.filter((s) => !s.joined).map((s) => `${s.group}@${s.topic}`);
-    const [cacheOk, blobOk] = await Promise.all([
+    const [cacheOk, blobOk, indexOk] = await Promise.all([
       this.cache.isHealthy().catch(() => false),
       this.blobStore.isHealthy().catch(() => false),
+      this.metadataIndex?.isHealthy().catch(() => false),
     ]);
     const checks = {
       lifecycle: {
@@ -49,6 +52,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
       },
       cache: { ok: cacheOk },
       blobStore: { ok: blobOk },
+      ...(this.metadataIndex ? { metadataIndex: { ok: indexOk === true } } : {}),
     };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }

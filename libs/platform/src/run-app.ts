@@ -2,7 +2,14 @@ import 'reflect-metadata';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { ConfigError, loadPlatformConfig, type Env, type PacsMode, type PlatformConfig } from '@pacs/config';
+import {
+  ConfigError,
+  loadMetadataIndexConfig,
+  loadPlatformConfig,
+  type Env,
+  type PacsMode,
+  type PlatformConfig,
+} from '@pacs/config';
 import type { TopicDefinition } from '@pacs/contracts';
 import { createLogger, createMetricsRegistry, stopTelemetry, type Logger } from '@pacs/observability';
 import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from './data-dir-lock';
@@ -20,6 +27,8 @@ export interface RunAppOptions<AppConfig = undefined> {
   readonly appConfig?: (env: Env) => AppConfig;
   /** The app's root module, given the platform module to import and the app's settings. */
   readonly rootModule: (platform: DynamicModule, appConfig: AppConfig) => DynamicModule;
+  /** The app reads or writes the metadata index (its settings are validated with the others). */
+  readonly metadataIndex?: boolean;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -44,6 +53,8 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
   };
   const config = attempt(() => loadPlatformConfig(options.service, env, options.defaultMode));
   const appConfig = attempt(() => options.appConfig?.(env)) as AppConfig;
+  const metadataIndex =
+    options.metadataIndex && config ? attempt(() => loadMetadataIndexConfig(env, config)) : undefined;
   if (!config || problems.length > 0) return fail(`${name}: ${new ConfigError(problems).message}`);
   const logger = createLogger({ service: options.service, level: config.logLevel });
 
@@ -63,6 +74,7 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
     metrics: createMetricsRegistry(options.service),
     lock,
     topics: options.topics,
+    ...(metadataIndex ? { metadataIndex } : {}),
   });
   let app: NestFastifyApplication;
   try {

@@ -1,0 +1,46 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { enumVar, urlVar } from './env-types';
+import { parseEnv, type Env } from './parse-env';
+import type { PacsMode } from './platform-config';
+
+/** Where the metadata index lives, for the apps that read or write it (gateway, indexer, all-in-one). */
+export type MetadataIndexConfig =
+  | { readonly adapter: 'sqlite'; readonly file: string }
+  | { readonly adapter: 'mongodb'; readonly url: string; readonly database: string };
+
+function metadataIndexEnvSchema(mode: PacsMode) {
+  return z
+    .object({
+      PACS_METADATA_INDEX: enumVar(['sqlite', 'mongodb']).optional(),
+      PACS_MONGODB_URL: urlVar(['mongodb', 'mongodb+srv']).optional(),
+      PACS_MONGODB_DATABASE: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]{1,63}$/, { message: 'a database name is 1-63 letters, digits, _ or -' })
+        .default('pacs'),
+    })
+    .superRefine((env, ctx) => {
+      if (
+        (env.PACS_METADATA_INDEX ?? (mode === 'distributed' ? 'mongodb' : 'sqlite')) === 'mongodb' &&
+        !env.PACS_MONGODB_URL
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PACS_MONGODB_URL'],
+          message: 'required when the metadata index is MongoDB',
+        });
+      }
+    });
+}
+
+/**
+ * Reads the metadata index settings: SQLite in the data folder by default in embedded mode,
+ * MongoDB (PACS_MONGODB_URL) in distributed mode. A ConfigError names each wrong variable.
+ */
+export function loadMetadataIndexConfig(env: Env, platform: { mode: PacsMode; dataDir: string }): MetadataIndexConfig {
+  const e = parseEnv(metadataIndexEnvSchema(platform.mode), env);
+  const adapter = e.PACS_METADATA_INDEX ?? (platform.mode === 'distributed' ? 'mongodb' : 'sqlite');
+  return adapter === 'sqlite'
+    ? { adapter, file: resolve(platform.dataDir, 'index.sqlite') }
+    : { adapter, url: e.PACS_MONGODB_URL ?? '', database: e.PACS_MONGODB_DATABASE };
+}

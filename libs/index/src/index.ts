@@ -1,0 +1,2 @@
+export * from './index-instance.use-case';
+export * from './indexer.module';

@@ -1,0 +1,2 @@
+export * from './qido.controller';
+export * from './query.module';
