@@ -1,7 +1,7 @@
 import { MongoClient, MongoServerError, type Collection, type Filter } from 'mongodb';
 import { formatTag, tagOf, type DicomJsonAttribute, type DicomJsonDataset, type Tag } from '@pacs/dicom';
 import {
-  matchAttribute,
+  collectPage,
   studyRecord,
   type IndexedInstance,
   type MetadataIndex,
@@ -173,28 +173,17 @@ export class MongoMetadataIndex implements MetadataIndex {
         filter[field] = range;
       }
     }
-    const limit = Math.min(page.limit ?? this.maxResults, this.maxResults);
-    const offset = page.offset ?? 0;
     const cursor = studies
       .find(filter as Filter<StudyDocument>, { projection: { record: 1, _id: 0 } })
       .sort({ studyInstanceUid: 1 });
-    const results: DicomJsonDataset[] = [];
-    let skipped = 0;
+    const records = (async function* () {
+      for await (const document of cursor) yield JSON.parse(document.record) as DicomJsonDataset;
+    })();
     try {
-      for await (const document of cursor) {
-        const record = JSON.parse(document.record) as DicomJsonDataset;
-        if (!keys.every(({ tag, match }) => matchAttribute(match, record[formatTag(tag)], options))) continue;
-        if (skipped < offset) {
-          skipped += 1;
-          continue;
-        }
-        if (results.length === limit) return { results, more: true };
-        results.push(record);
-      }
+      return await collectPage(records, keys, page, options, this.maxResults);
     } finally {
       await cursor.close();
     }
-    return { results, more: false };
   }
 
   async isHealthy(): Promise<boolean> {

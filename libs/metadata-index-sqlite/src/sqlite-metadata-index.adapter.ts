@@ -5,7 +5,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { formatTag, tagOf, type DicomJsonAttribute, type DicomJsonDataset, type Tag } from '@pacs/dicom';
 import { GroupSync } from '@pacs/event-bus';
 import {
-  matchAttribute,
+  collectPage,
   studyRecord,
   type IndexedInstance,
   type MetadataIndex,
@@ -193,22 +193,11 @@ export class SqliteMetadataIndex implements MetadataIndex {
         }
       }
     }
-    const limit = Math.min(page.limit ?? this.maxResults, this.maxResults);
-    const offset = page.offset ?? 0;
     const statement = db.prepare(`SELECT record FROM studies WHERE ${where.join(' AND ')} ORDER BY study_uid`);
-    const results: DicomJsonDataset[] = [];
-    let skipped = 0;
-    for (const row of statement.iterate(...parameters)) {
-      const record = JSON.parse(String(row['record'])) as DicomJsonDataset;
-      if (!keys.every(({ tag, match }) => matchAttribute(match, record[formatTag(tag)], options))) continue;
-      if (skipped < offset) {
-        skipped += 1;
-        continue;
-      }
-      if (results.length === limit) return { results, more: true };
-      results.push(record);
-    }
-    return { results, more: false };
+    const records = (function* () {
+      for (const row of statement.iterate(...parameters)) yield JSON.parse(String(row['record'])) as DicomJsonDataset;
+    })();
+    return collectPage(records, keys, page, options, this.maxResults);
   }
 
   async isHealthy(): Promise<boolean> {

@@ -5,3 +5,4 @@ export * from './query/parse-qido-query';
 export * from './query/query.errors';
 export * from './metadata-index.port';
 export * from './study-record';
+export * from './search-page';
