@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { resolve } from 'node:path';
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -53,8 +54,15 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
   };
   const config = attempt(() => loadPlatformConfig(options.service, env, options.defaultMode));
   const appConfig = attempt(() => options.appConfig?.(env)) as AppConfig;
-  const metadataIndex =
-    options.metadataIndex && config ? attempt(() => loadMetadataIndexConfig(env, config)) : undefined;
+  // Checked even when the platform variables are wrong, so that every wrong variable is named at once.
+  const mode =
+    config?.mode ??
+    (env['PACS_MODE'] === 'embedded' || env['PACS_MODE'] === 'distributed' ? env['PACS_MODE'] : options.defaultMode);
+  const metadataIndex = options.metadataIndex
+    ? attempt(() =>
+        loadMetadataIndexConfig(env, { mode, dataDir: config?.dataDir ?? resolve(env['PACS_DATA_DIR'] ?? './data') }),
+      )
+    : undefined;
   if (!config || problems.length > 0) return fail(`${name}: ${new ConfigError(problems).message}`);
   const logger = createLogger({ service: options.service, level: config.logLevel });
 
