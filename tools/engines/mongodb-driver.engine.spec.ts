@@ -24,7 +24,15 @@ describe('MongoDB driver against the MongoDB wire-compatible server', () => {
   });
 
   it('inserts, indexes, queries with filter/sort/limit, upserts and deletes', async () => {
-    const studies = client.db(dbName).collection<{ tenantId: string; studyInstanceUid: string; patientId: string; studyDate: string; instances: number }>('studies');
+    const studies = client
+      .db(dbName)
+      .collection<{
+        tenantId: string;
+        studyInstanceUid: string;
+        patientId: string;
+        studyDate: string;
+        instances: number;
+      }>('studies');
     await studies.createIndex({ tenantId: 1, studyInstanceUid: 1 }, { unique: true });
     await studies.createIndex({ tenantId: 1, patientId: 1, studyDate: -1 });
     await studies.insertMany([
@@ -50,7 +58,13 @@ describe('MongoDB driver against the MongoDB wire-compatible server', () => {
     expect((await studies.findOne({ studyInstanceUid: '1.2.2' }))?.instances).toBe(6);
 
     await expect(
-      studies.insertOne({ tenantId: 'radiology', studyInstanceUid: '1.2.1', patientId: 'X', studyDate: '20260101', instances: 0 }),
+      studies.insertOne({
+        tenantId: 'radiology',
+        studyInstanceUid: '1.2.1',
+        patientId: 'X',
+        studyDate: '20260101',
+        instances: 0,
+      }),
     ).rejects.toBeInstanceOf(MongoServerError);
 
     expect((await studies.deleteMany({ tenantId: 'cardiology' })).deletedCount).toBe(1);

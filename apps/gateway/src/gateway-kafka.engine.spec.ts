@@ -182,10 +182,19 @@ describe.each(Object.keys(stores))('gateway app on Kafka, with %s', (storeName) 
       PACS_KAFKA_PARTITIONS: '3',
       PACS_REDIS_URL: engineEnv('PACS_REDIS_URL'),
       PACS_REDIS_KEY_PREFIX: `${uniqueName('gateway')}:`,
+      PACS_MONGODB_URL: engineEnv('PACS_MONGODB_URL'),
+      PACS_MONGODB_DATABASE: uniqueName('gateway').replace(/[^a-z0-9]/gi, '_'),
       ...store.env,
     });
     await waitForStatus(app, '/health/ready', 200, 60_000);
   }, 90_000);
+
+  it('answers QIDO-RS from the shared metadata index (empty until an indexer has run)', async () => {
+    const response = await fetch(`${app!.baseUrl}/dicomweb/studies?PatientID=nobody`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^application\/dicom\+json/);
+    expect(await response.json()).toEqual([]);
+  });
 
   afterAll(async () => {
     if (app && app.child.exitCode === null && app.child.signalCode === null) {

@@ -10,5 +10,6 @@ void runApp({
   defaultMode: 'distributed',
   topics: TOPICS_V1,
   appConfig: loadGatewayConfig,
+  metadataIndex: true,
   rootModule: (platform, gateway) => GatewayAppModule.register(platform, gateway),
 });
