@@ -1,7 +1,10 @@
 import { MongoClient, MongoServerError, type Collection, type Filter } from 'mongodb';
-import { formatTag, tagOf, type DicomJsonAttribute, type DicomJsonDataset, type Tag } from '@pacs/dicom';
+import type { DicomJsonDataset } from '@pacs/dicom';
 import {
   collectPage,
+  modalityOf,
+  studyNarrowing,
+  studySearchFields,
   studyRecord,
   type IndexedInstance,
   type MetadataIndex,
@@ -9,6 +12,7 @@ import {
   type SearchOptions,
   type SearchPage,
   type SearchResult,
+  type StudySearchFields,
   type UpsertOutcome,
 } from '@pacs/metadata-index';
 
@@ -35,24 +39,10 @@ interface InstanceDocument {
   attributes: string;
 }
 
-interface StudyDocument {
+interface StudyDocument extends StudySearchFields {
   tenantId: string;
-  studyInstanceUid: string;
-  patientId: string | null;
-  accessionNumber: string | null;
-  studyDate: string | null;
   record: string;
 }
-
-const key = (keyword: string): string => formatTag(tagOf(keyword));
-const STUDY_DATE = tagOf('StudyDate');
-/** Study fields a search narrows on in the database before matchAttribute checks every key. */
-const NARROWING_FIELDS: ReadonlyMap<Tag, keyof StudyDocument> = new Map([
-  [tagOf('StudyInstanceUID'), 'studyInstanceUid'],
-  [tagOf('PatientID'), 'patientId'],
-  [tagOf('AccessionNumber'), 'accessionNumber'],
-  [STUDY_DATE, 'studyDate'],
-]);
 
 /**
  * The distributed metadata index, on a MongoDB wire-compatible server. It uses only what both
@@ -103,7 +93,7 @@ export class MongoMetadataIndex implements MetadataIndex {
         version: instance.version,
         sopClassUid: instance.sopClassUid,
         transferSyntaxUid: instance.transferSyntaxUid,
-        modality: firstString(instance.attributes[key('Modality')]) ?? null,
+        modality: modalityOf(instance.attributes),
         blob: { ...instance.blob },
         attributes: JSON.stringify(instance.attributes),
       });
@@ -119,35 +109,30 @@ export class MongoMetadataIndex implements MetadataIndex {
       instances.distinct('modality', filter),
       instances.distinct('sopClassUid', filter),
     ]);
-    const record = studyRecord(instance.attributes, {
+    const aggregates = {
       seriesCount: series.length,
       instanceCount: sops.length,
       modalities: modalities.filter((m): m is string => typeof m === 'string' && m !== ''),
       sopClassUids: classes as string[],
-    });
+    };
     if (outcome === 'unchanged') {
       // Heal a record a crash left behind, without letting a redelivered old event replace the
       // attributes a later instance wrote: only the computed counts are brought up to date.
       const existing = await studies.findOne(filter);
       if (existing) {
         const current = JSON.parse(existing.record) as DicomJsonDataset;
-        const healed = studyRecord(current, countsOf(record));
+        const healed = studyRecord(current, aggregates);
         if (JSON.stringify(healed) !== existing.record) {
           await studies.updateOne(filter, { $set: { record: JSON.stringify(healed) } });
         }
         return outcome;
       }
     }
+    const record = studyRecord(instance.attributes, aggregates);
+    const { patientId, accessionNumber, studyDate } = studySearchFields(instance.studyInstanceUid, record);
     await studies.updateOne(
       filter,
-      {
-        $set: {
-          patientId: firstString(record[key('PatientID')]) ?? null,
-          accessionNumber: firstString(record[key('AccessionNumber')]) ?? null,
-          studyDate: firstString(record[key('StudyDate')]) ?? null,
-          record: JSON.stringify(record),
-        },
-      },
+      { $set: { patientId, accessionNumber, studyDate, record: JSON.stringify(record) } },
       { upsert: true },
     );
     return outcome;
@@ -161,17 +146,17 @@ export class MongoMetadataIndex implements MetadataIndex {
   ): Promise<SearchResult> {
     const { studies } = this.open();
     const filter: Record<string, unknown> = { tenantId };
-    for (const { tag, match } of keys) {
-      const field = NARROWING_FIELDS.get(tag);
-      if (!field || filter[field] !== undefined) continue;
-      if (match.kind === 'single' && tag !== STUDY_DATE) filter[field] = match.value;
-      else if (match.kind === 'any-of') filter[field] = { $in: [...match.values] };
-      else if (match.kind === 'range' && tag === STUDY_DATE) {
-        const range: Record<string, string> = {};
-        if (match.from !== undefined) range['$gte'] = match.from;
-        if (match.to !== undefined) range['$lte'] = match.to;
-        filter[field] = range;
-      }
+    // The document fields are named as the searched study fields.
+    for (const condition of studyNarrowing(keys)) {
+      filter[condition.field] =
+        condition.kind === 'equals'
+          ? condition.value
+          : condition.kind === 'in'
+            ? { $in: [...condition.values] }
+            : {
+                ...(condition.from !== undefined ? { $gte: condition.from } : {}),
+                ...(condition.to !== undefined ? { $lte: condition.to } : {}),
+              };
     }
     const cursor = studies
       .find(filter as Filter<StudyDocument>, { projection: { record: 1, _id: 0 } })
@@ -212,20 +197,4 @@ export class MongoMetadataIndex implements MetadataIndex {
     if (!this.client || !this.instances || !this.studies) throw new Error('MongoMetadataIndex: start() first');
     return { client: this.client, instances: this.instances, studies: this.studies };
   }
-}
-
-function countsOf(record: DicomJsonDataset) {
-  const number = (keyword: string) => Number(record[key(keyword)]?.Value?.[0] ?? 0);
-  const strings = (keyword: string) => (record[key(keyword)]?.Value ?? []).map(String);
-  return {
-    seriesCount: number('NumberOfStudyRelatedSeries'),
-    instanceCount: number('NumberOfStudyRelatedInstances'),
-    modalities: strings('ModalitiesInStudy'),
-    sopClassUids: strings('SOPClassesInStudy'),
-  };
-}
-
-function firstString(attribute: DicomJsonAttribute | undefined): string | undefined {
-  const value = attribute?.Value?.[0];
-  return typeof value === 'string' ? value : undefined;
 }

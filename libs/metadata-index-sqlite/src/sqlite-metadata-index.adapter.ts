@@ -2,10 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { open as openFile, type FileHandle } from 'node:fs/promises';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { formatTag, tagOf, type DicomJsonAttribute, type DicomJsonDataset, type Tag } from '@pacs/dicom';
+import type { DicomJsonDataset } from '@pacs/dicom';
 import { GroupSync } from '@pacs/event-bus';
 import {
   collectPage,
+  modalityOf,
+  studyNarrowing,
+  studySearchFields,
   studyRecord,
   type IndexedInstance,
   type MetadataIndex,
@@ -13,6 +16,7 @@ import {
   type SearchOptions,
   type SearchPage,
   type SearchResult,
+  type StudySearchField,
   type UpsertOutcome,
 } from '@pacs/metadata-index';
 
@@ -22,12 +26,6 @@ export interface SqliteMetadataIndexOptions {
   /** Results of one search at most, whatever `limit` asks (default 1000). */
   readonly maxResults?: number;
 }
-
-const key = (keyword: string): string => formatTag(tagOf(keyword));
-const STUDY_UID = tagOf('StudyInstanceUID');
-const PATIENT_ID = tagOf('PatientID');
-const ACCESSION = tagOf('AccessionNumber');
-const STUDY_DATE = tagOf('StudyDate');
 
 /**
  * The embedded metadata index, on SQLite: one row per stored copy of an instance, and one row
@@ -127,7 +125,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
         instance.version,
         instance.sopClassUid,
         instance.transferSyntaxUid,
-        firstString(attributes[key('Modality')]) ?? null,
+        modalityOf(attributes),
         instance.blob.key,
         instance.blob.size,
         instance.blob.sha256,
@@ -147,12 +145,13 @@ export class SqliteMetadataIndex implements MetadataIndex {
         modalities: (JSON.parse(String(counts['modalities'])) as (string | null)[]).filter((m): m is string => !!m),
         sopClassUids: JSON.parse(String(counts['classes'])) as string[],
       });
+      const fields = studySearchFields(instance.studyInstanceUid, record);
       statements.upsertStudy.run(
         instance.tenantId,
-        instance.studyInstanceUid,
-        firstString(record[key('PatientID')]) ?? null,
-        firstString(record[key('AccessionNumber')]) ?? null,
-        firstString(record[key('StudyDate')]) ?? null,
+        fields.studyInstanceUid,
+        fields.patientId,
+        fields.accessionNumber,
+        fields.studyDate,
         JSON.stringify(record),
       );
       db.exec('COMMIT');
@@ -173,23 +172,22 @@ export class SqliteMetadataIndex implements MetadataIndex {
     const { db } = this.open();
     const where = ['tenant = ?'];
     const parameters: (string | number)[] = [tenantId];
-    for (const { tag, match } of keys) {
-      const column = NARROWING_COLUMNS.get(tag);
-      if (!column) continue;
-      if (match.kind === 'single' && tag !== STUDY_DATE) {
+    for (const condition of studyNarrowing(keys)) {
+      const column = COLUMN_OF_FIELD[condition.field];
+      if (condition.kind === 'equals') {
         where.push(`${column} = ?`);
-        parameters.push(match.value);
-      } else if (match.kind === 'any-of') {
-        where.push(`${column} IN (${match.values.map(() => '?').join(', ')})`);
-        parameters.push(...match.values);
-      } else if (match.kind === 'range' && tag === STUDY_DATE) {
-        if (match.from !== undefined) {
+        parameters.push(condition.value);
+      } else if (condition.kind === 'in') {
+        where.push(`${column} IN (${condition.values.map(() => '?').join(', ')})`);
+        parameters.push(...condition.values);
+      } else {
+        if (condition.from !== undefined) {
           where.push(`${column} >= ?`);
-          parameters.push(match.from);
+          parameters.push(condition.from);
         }
-        if (match.to !== undefined) {
+        if (condition.to !== undefined) {
           where.push(`${column} <= ?`);
-          parameters.push(match.to);
+          parameters.push(condition.to);
         }
       }
     }
@@ -225,15 +223,10 @@ export class SqliteMetadataIndex implements MetadataIndex {
   }
 }
 
-/** Study columns a search narrows on in SQL before matchAttribute checks every key. */
-const NARROWING_COLUMNS: ReadonlyMap<Tag, string> = new Map([
-  [STUDY_UID, 'study_uid'],
-  [PATIENT_ID, 'patient_id'],
-  [ACCESSION, 'accession_number'],
-  [STUDY_DATE, 'study_date'],
-]);
-
-function firstString(attribute: DicomJsonAttribute | undefined): string | undefined {
-  const value = attribute?.Value?.[0];
-  return typeof value === 'string' ? value : undefined;
-}
+/** The column of each searched study field. */
+const COLUMN_OF_FIELD: Readonly<Record<StudySearchField, string>> = {
+  studyInstanceUid: 'study_uid',
+  patientId: 'patient_id',
+  accessionNumber: 'accession_number',
+  studyDate: 'study_date',
+};

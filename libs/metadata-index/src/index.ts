@@ -6,3 +6,4 @@ export * from './query/query.errors';
 export * from './metadata-index.port';
 export * from './study-record';
 export * from './search-page';
+export * from './study-search';
