@@ -1,9 +1,10 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { selfSignedCertificate } from '@pacs/dimse/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 30_000 };
@@ -16,32 +17,14 @@ describe('pacs process: DIMSE over TLS', () => {
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'pacs-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-keyout',
-        join(work, 'key.pem'),
-        '-out',
-        join(work, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    const { certFile, keyFile } = selfSignedCertificate(work);
     port = await freePort();
     app = startApp('pacs', {
       PACS_DATA_DIR: join(work, 'data'),
       PACS_HTTP_PORT: String(await freePort()),
       PACS_DICOM_PORT: String(port),
-      PACS_DICOM_TLS_CERT: join(work, 'cert.pem'),
-      PACS_DICOM_TLS_KEY: join(work, 'key.pem'),
+      PACS_DICOM_TLS_CERT: certFile,
+      PACS_DICOM_TLS_KEY: keyFile,
     });
     await waitForStatus(app, '/health/ready', 200, 20_000);
   }, 30_000);

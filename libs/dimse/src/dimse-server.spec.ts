@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { DimseStatus } from './dimse-status';
 import { encodeAbort, encodeAssociateRq, encodePDataTf, encodeReleaseRq } from './pdu-writer';
 import { AbortReason, PduType, PdvControl, UserIdentityType } from './pdu.types';
 import { RawPeer } from './testing/raw-peer';
+import { selfSignedCertificate } from './testing/self-signed-certificate';
 
 const CT = DicomUid.CtImageStorage;
 const TS = DicomUid.ExplicitVrLittleEndian;
@@ -716,29 +716,9 @@ describe('DimseServer over TLS (PS3.15 B.1)', () => {
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'dimse-tls-'));
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    key = readFileSync(join(dir, 'key.pem'));
-    cert = readFileSync(join(dir, 'cert.pem'));
+    const { certFile, keyFile } = selfSignedCertificate(dir);
+    key = readFileSync(keyFile);
+    cert = readFileSync(certFile);
   });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
