@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateUid } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
-import { MultipartWriter } from '@pacs/multipart';
-import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, stowBody, waitForStatus, type AppProcess } from '@pacs/testing';
 import { api } from 'dicomweb-client';
 
 // dicomweb-client is the browser client of the OHIF viewer (XMLHttpRequest from xhr2 in Node).
@@ -24,18 +23,11 @@ describe('pacs process: QIDO-RS Search for Studies', () => {
   const studyC = { studyInstanceUid: generateUid(), seriesInstanceUid: generateUid() };
 
   async function stow(path: string, files: Buffer[]): Promise<number> {
-    const writer = new MultipartWriter({ type: 'application/dicom' });
-    const done = (async () => {
-      for (const file of files) await writer.addPart({ 'Content-Type': 'application/dicom' }, file);
-      writer.end();
-    })();
-    const chunks: Buffer[] = [];
-    for await (const chunk of writer) chunks.push(chunk as Buffer);
-    await done;
+    const { contentType, body } = await stowBody(files.map((file) => ({ body: file })));
     const response = await fetch(`${app.baseUrl}${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': writer.contentType, Accept: 'application/dicom+json' },
-      body: Buffer.concat(chunks),
+      headers: { 'Content-Type': contentType, Accept: 'application/dicom+json' },
+      body,
     });
     await response.arrayBuffer();
     return response.status;

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateUid } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
-import { MultipartWriter } from '@pacs/multipart';
-import { freePort, startApp, waitForStatus, type AppProcess, filesUnder } from '@pacs/testing';
+import { freePort, startApp, stowBody, waitForStatus, type AppProcess, filesUnder } from '@pacs/testing';
 import { api } from 'dicomweb-client';
 
 // dicomweb-client is the browser client of the OHIF viewer: it speaks XMLHttpRequest, which
@@ -50,22 +49,10 @@ describe('pacs process: STOW-RS', () => {
     parts: { type?: string; body: Buffer }[],
     options: { truncateBy?: number; contentType?: string } = {},
   ) {
-    const writer = new MultipartWriter({ type: 'application/dicom' });
-    const done = (async () => {
-      for (const part of parts)
-        await writer.addPart(
-          part.type === undefined ? { 'Content-Type': 'application/dicom' } : { 'Content-Type': part.type },
-          part.body,
-        );
-      writer.end();
-    })();
-    const chunks: Buffer[] = [];
-    for await (const chunk of writer) chunks.push(chunk as Buffer);
-    await done;
-    const body = Buffer.concat(chunks);
+    const { contentType, body } = await stowBody(parts);
     const response = await fetch(`${app.baseUrl}${path}`, {
       method: 'POST',
-      headers: { 'Content-Type': options.contentType ?? writer.contentType, Accept: 'application/dicom+json' },
+      headers: { 'Content-Type': options.contentType ?? contentType, Accept: 'application/dicom+json' },
       body: options.truncateBy ? body.subarray(0, body.length - options.truncateBy) : body,
     });
     return {

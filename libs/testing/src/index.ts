@@ -2,3 +2,4 @@
 export * from './engine-env';
 export * from './app-process';
 export * from './stored-files';
+export * from './multipart-body';
