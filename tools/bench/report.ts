@@ -346,8 +346,8 @@ ${large_}
 One association, one operation at a time: storescu sends the next instance only after the answer
 to the previous one, so the rate is one over the time of one round trip, and every sync this PACS
 makes before answering is in it. Measured once on the reference machine with temporary timers
-in the server (1000 instances, 6.3 s, per instance on average, before the indexer joined the
-process):
+in the server (1000 instances, 6.3 s, per instance on average), at a revision (1859d0b) that kept
+an instance's copies in its series folder and ran no indexer:
 
 | step | ms |
 |---|---|
@@ -360,10 +360,12 @@ process):
 | \`instance.stored\` committed and the WAL fdatasynced | 1.4 |
 | from the answer to the next request (storescu reads and sends the next file) | 1.0 |
 
-The three syncs, one after the other (3 ms of about 7), are what the durability rule costs: the
+The three syncs one after the other (3 ms of about 7) are what the durability rule costs: the
 file must be durable before its name, and the name before the event that announces it, or a
-crash could leave an announced instance without its bytes. Orthanc makes one sync per instance
-and none for its index or directories. STOW-RS has no such chain: the parts of a request are
+crash could leave an announced instance without its bytes. Each instance now has a folder of its
+own: one more folder sync, made while the data is written, so that listing an instance's copies
+(for duplicates) reads only them, not the whole series (3000 names take about 5 ms to read).
+Orthanc makes one sync per instance and none for its index or directories. STOW-RS has no such chain: the parts of a request are
 stored up to 8 at once, and their syncs overlap.
 
 ## Caveats
@@ -377,15 +379,15 @@ stored up to 8 at once, and their syncs overlap.
 - **Durability differs** (what each target has done when it answers success; the fsync counts were
   observed with \`strace -f\` over 200 instances, with the versions above):
   - **this PACS**: writes the instance to a temporary file and fdatasyncs it, renames it into
-    its series folder and fsyncs that folder (a new study or series folder is synced once more,
-    while the data is written), then commits the \`instance.stored\` event to the SQLite event log
-    and fdatasyncs its WAL (one sync covers every event committed meanwhile: with one association
-    that is one per instance, with STOW-RS parts in flight fewer); only then does the C-STORE
-    response or the STOW-RS answer go out: 3 syncs per instance, one after the other, each of
-    which must reach the disk (200 instances by C-STORE: 402 fdatasync, 210 fsync). The indexer
-    runs in the same process and consumes each event after the answer (its SQLite index syncs
-    too, one sync for the upserts committed meanwhile), on the same cores; Orthanc indexes each
-    instance before answering.
+    its own instance folder and fsyncs that folder (the new folder's entry in its series folder is
+    synced while the data is written), then commits the \`instance.stored\` event to the SQLite
+    event log and fdatasyncs its WAL (one sync covers every event committed meanwhile: with one
+    association that is one per instance, with STOW-RS parts in flight fewer); only then does the
+    C-STORE response or the STOW-RS answer go out: 4 syncs per instance, 3 of them one after the
+    other, each of which must reach the disk. The indexer runs in the same process and consumes
+    each event after the answer: its SQLite index and its \`instance.indexed\` event sync too
+    (200 instances by C-STORE, indexer included: 801 fdatasync, 413 fsync), on the same cores;
+    Orthanc indexes each instance before answering.
   - **Orthanc 1.10** (defaults): parses the whole instance, writes the file and fdatasyncs it
     (\`SyncStorageArea\`), computes its MD5 (\`StoreMD5ForAttachments\`) and indexes it in its
     SQLite database before answering; that database is in WAL mode and synced only now and then

@@ -247,7 +247,7 @@ describe.each(Object.keys(stores))('gateway app on Kafka, with %s', (storeName) 
         blob: { tier: 'hot' },
       });
       expect(event.attributes['00100020']).toEqual({ vr: 'LO', Value: [patientId] });
-      expect(event.blob.key.startsWith(`default/${study.studyInstanceUid}/${study.seriesInstanceUid}/${sop}-`)).toBe(
+      expect(event.blob.key.startsWith(`default/${study.studyInstanceUid}/${study.seriesInstanceUid}/${sop}/`)).toBe(
         true,
       );
       // The object the event names: its size and digest are the event's, its data set is what was sent.
@@ -259,7 +259,7 @@ describe.each(Object.keys(stores))('gateway app on Kafka, with %s', (storeName) 
       });
       expect(datasetOf(object).equals(sent.get(sop)!)).toBe(true);
       // And it is the only copy of the instance.
-      expect(await tier.keys(`default/${study.studyInstanceUid}/${study.seriesInstanceUid}/${sop}-`)).toEqual([
+      expect(await tier.keys(`default/${study.studyInstanceUid}/${study.seriesInstanceUid}/${sop}/`)).toEqual([
         event.blob.key,
       ]);
     }

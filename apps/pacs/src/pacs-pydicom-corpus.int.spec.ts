@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
 import { readPart10, readPart10Header } from '@pacs/dicom';
@@ -165,14 +165,13 @@ describe('pacs process: pydicom test files over DIMSE', () => {
       const transferSyntaxUid = reference.read.header.meta!.transferSyntaxUid!;
       const sopClassUid = reference.read.dataset.string('SOPClassUID')!;
       const sopInstanceUid = reference.read.dataset.string('SOPInstanceUID')!;
-      const seriesFolder = join(
+      const folder = join(
         hot(),
         'default',
         reference.read.dataset.string('StudyInstanceUID')!,
         reference.read.dataset.string('SeriesInstanceUID')!,
+        sopInstanceUid,
       );
-      // The copies of an instance: `<SOP Instance UID>-<receipt>.dcm` in its series folder.
-      const copiesOf = () => filesUnder(seriesFolder).filter((file) => basename(file).startsWith(`${sopInstanceUid}-`));
 
       // Propose exactly the file's own transfer syntax (a storescu profile file), so that
       // storescu sends the data set as it is encoded, compressed ones included.
@@ -192,7 +191,7 @@ describe('pacs process: pydicom test files over DIMSE', () => {
           '',
         ].join('\n'),
       );
-      const before = new Set(copiesOf());
+      const before = new Set(filesUnder(folder));
       const sent = await run(
         'storescu',
         ['-v', '-xf', config, 'Own', '-aet', 'PYDICOM', '-aec', 'PACS', '127.0.0.1', dicomPort, source],
@@ -202,7 +201,7 @@ describe('pacs process: pydicom test files over DIMSE', () => {
 
       // Several files of the folder are the same instance in other encodings (MR_small*.dcm...):
       // each is a new version beside the others, or, encoded identically, a duplicate.
-      const copies = copiesOf();
+      const copies = filesUnder(folder);
       const added = copies.filter((file) => !before.has(file));
       expect(added.length).toBeLessThanOrEqual(1);
       const expected = withoutTrailingPadding(reference.dataset, transferSyntaxUid);
@@ -251,9 +250,7 @@ describe('pacs process: pydicom test files over DIMSE', () => {
       } finally {
         await association.release();
       }
-      const stored = filesUnder(hot()).filter((file) =>
-        basename(file).startsWith(`${meta!.mediaStorageSopInstanceUid}-`),
-      );
+      const stored = filesUnder(hot()).filter((file) => file.includes(`/${meta!.mediaStorageSopInstanceUid}/`));
       const added = stored.filter((file) => !before.has(file));
       expect(added.length).toBeLessThanOrEqual(1);
       const datasets = stored.map((file) => readFile(readFileSync(file), file).dataset);

@@ -83,7 +83,7 @@ describe('StoreInstanceUseCase', () => {
     expect(stored).toMatchObject({ outcome: 'stored', version: 1, sopInstanceUid: sop, sopClassUid: CT_IMAGE_STORAGE });
     expect(stored.blob.key).toMatch(
       new RegExp(
-        `^radiology/${stored.studyInstanceUid}/${stored.seriesInstanceUid}/${sop}-\\d{8}T\\d{9}Z-[0-9a-f]{12}\\.dcm$`,
+        `^radiology/${stored.studyInstanceUid}/${stored.seriesInstanceUid}/${sop}/\\d{8}T\\d{9}Z-[0-9a-f]{12}\\.dcm$`,
       ),
     );
     const bytes = await readBlob(stored.blob.key);

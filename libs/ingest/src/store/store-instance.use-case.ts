@@ -80,7 +80,7 @@ const INSTANCE_LOCK_TTL_MS = 30_000;
  * for the storage scrub, never an announced instance without bytes).
  *
  * Duplicates (same SOP Instance UID): every copy is first written under its own receipt key; then,
- * under a per-instance lock, the copies under the instance prefix decide: identical bytes already there → this
+ * under a per-instance lock, the instance folder decides: identical bytes already there → this
  * copy is deleted and success answered without a new event; other bytes → a new version, or 0111
  * under the tenant's `reject` policy.
  */
@@ -257,7 +257,7 @@ export class StoreInstanceUseCase {
       await this.discard(key);
       throw new StoreInstanceError(
         'DUPLICATE_REJECTED',
-        `SOP Instance UID ${prefix.split('/')[3]!.slice(0, -1)} is already stored with other content (tenant policy: reject)`,
+        `SOP Instance UID ${prefix.split('/')[3]} is already stored with other content (tenant policy: reject)`,
       );
     }
     return { outcome: 'stored', version };
