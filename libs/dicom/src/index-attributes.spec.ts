@@ -89,6 +89,31 @@ describe('index attributes', () => {
     );
   });
 
+  it('indexes the requests a series answers (RequestAttributesSequence) with their items', () => {
+    const request = (procedure: string, step: string): TestElement[] => [
+      { tag: 'RequestedProcedureID', value: procedure },
+      { tag: 'ScheduledProcedureStepID', value: step },
+    ];
+    const elements: TestElement[] = [
+      ...ctInstanceElements(ct),
+      { tag: 'RequestAttributesSequence', value: [request('RP1', 'SPS1'), request('RP2', 'SPS2')] },
+    ];
+    expect(INDEX_KEYWORDS.series).toContain('RequestAttributesSequence');
+    expect(extractIndexAttributes(datasetOf(elements))[key('RequestAttributesSequence')]).toEqual({
+      vr: 'SQ',
+      Value: [
+        {
+          [key('RequestedProcedureID')]: { vr: 'SH', Value: ['RP1'] },
+          [key('ScheduledProcedureStepID')]: { vr: 'SH', Value: ['SPS1'] },
+        },
+        {
+          [key('RequestedProcedureID')]: { vr: 'SH', Value: ['RP2'] },
+          [key('ScheduledProcedureStepID')]: { vr: 'SH', Value: ['SPS2'] },
+        },
+      ],
+    });
+  });
+
   it('indexes extra keywords, sequences included, and refuses unknown ones at creation', () => {
     const extract = createIndexAttributeExtractor({
       extraKeywords: ['ImageType', 'ProcedureCodeSequence', 'PatientID'],

@@ -28,6 +28,9 @@ export const INDEX_KEYWORDS = Object.freeze({
     'BodyPartExamined',
     'SeriesDate',
     'SeriesTime',
+    // The order and procedure step that the series answers (PS3.3 C.7.3.1), matched item by
+    // item (PS3.4 C.2.2.2.6): RequestedProcedureID, ScheduledProcedureStepID, AccessionNumber...
+    'RequestAttributesSequence',
   ],
   instance: [
     'SOPClassUID',

@@ -5,44 +5,77 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { DicomJsonDataset } from '@pacs/dicom';
 import { GroupSync } from '@pacs/event-bus';
 import {
+  checkIndexedInstance,
+  checkLimit,
+  checkListScope,
+  checkSearchScope,
   collectPage,
+  instanceNumberOf,
+  instanceRecord,
+  instantOf,
+  MetadataIndexError,
   modalityOf,
-  studyNarrowing,
-  studySearchFields,
-  studyRecord,
+  searchNarrowing,
+  seriesRecord,
+  withExtraAttributes,
+  type ExtraAttributeRequest,
+  type ExtraAttributes,
   type IndexedInstance,
   type MetadataIndex,
   type QueryKey,
+  type QuietStudy,
+  type ReindexCopy,
+  type ReindexedCopy,
+  type ReindexJob,
+  type ReindexProgress,
+  type SearchLevel,
   type SearchOptions,
   type SearchPage,
   type SearchResult,
-  type StudySearchField,
+  type SearchScope,
+  type StoredInstance,
   type UpsertOutcome,
 } from '@pacs/metadata-index';
+import {
+  applyNewCurrent,
+  parse,
+  prepareStatements,
+  rebuildDerivedTables,
+  type Row,
+  type Statements,
+} from './sqlite-derived-rows';
+import { SqliteExtraAttributes } from './sqlite-extra-attributes';
+import { createSchema, SCHEMA_VERSION, schemaVersionOf } from './sqlite-schema';
+import { listSql, searchSql } from './sqlite-search-sql';
 
 export interface SqliteMetadataIndexOptions {
   /** The database file (its folder is created), or ':memory:'. */
   readonly file: string;
   /** Results of one search at most, whatever `limit` asks (default 1000). */
   readonly maxResults?: number;
+  /** Copies read from the file at once by a listing (default 256). */
+  readonly listBatchSize?: number;
 }
 
+type ListScope = SearchScope & { readonly studyInstanceUid: string };
+
 /**
- * The embedded metadata index, on SQLite: one row per stored copy of an instance, and one row
- * per study with its search record (studyRecord) and the columns that searches narrow on first
- * (StudyInstanceUID, PatientID, AccessionNumber, StudyDate), each indexed per tenant. A search
- * narrows in SQL on those, then checks every key with matchAttribute, the reference semantics.
+ * The embedded metadata index, on SQLite (schema in sqlite-schema.ts): every copy of an instance,
+ * the current one flagged; per series and per study their attributes, counts and the fields that
+ * searches narrow on first, each indexed per tenant; per study the tokens of its PatientName. A
+ * search narrows in SQL (searchSql), then checks every key with matchAttribute, the reference
+ * semantics. Every upsert is one transaction, so the series and study rows are kept up to date
+ * incrementally. A tenant's extra attributes are stored per copy and generation
+ * (sqlite-extra-attributes.ts) and added to the records as they are read: the study's and series'
+ * from the copy they take their attributes from; searches do not narrow on them in SQL.
  */
 export class SqliteMetadataIndex implements MetadataIndex {
   private db: DatabaseSync | undefined;
-  private statements:
-    | {
-        readonly insertInstance: StatementSync;
-        readonly aggregates: StatementSync;
-        readonly upsertStudy: StatementSync;
-      }
-    | undefined;
+  private statements: Statements | undefined;
+  private extras: SqliteExtraAttributes | undefined;
+  private readonly prepared = new Map<string, StatementSync>();
   private readonly maxResults: number;
+  private readonly listBatchSize: number;
   private wal: Promise<FileHandle> | undefined;
   private readonly walSync = new GroupSync(async () => {
     if (this.options.file === ':memory:') return;
@@ -52,85 +85,70 @@ export class SqliteMetadataIndex implements MetadataIndex {
 
   constructor(private readonly options: SqliteMetadataIndexOptions) {
     this.maxResults = options.maxResults ?? 1000;
+    this.listBatchSize = options.listBatchSize ?? 256;
+    checkLimit('maxResults', this.maxResults);
+    checkLimit('listBatchSize', this.listBatchSize);
   }
 
   async start(): Promise<void> {
     if (this.db) return;
     if (this.options.file !== ':memory:') mkdirSync(dirname(this.options.file), { recursive: true });
     const db = new DatabaseSync(this.options.file, { timeout: 2000 });
-    db.exec('PRAGMA journal_mode = WAL');
-    // Commits do not sync on this thread (NORMAL); upsertInstance resolves after an fdatasync of
-    // the WAL on the thread pool, shared by the upserts committed meanwhile (group commit). It must
-    // be durable before the indexer commits its event offset, or a power loss could lose it for good.
-    db.exec('PRAGMA synchronous = NORMAL');
-    db.exec(`
-      CREATE TABLE IF NOT EXISTS instances (
-        tenant TEXT NOT NULL,
-        study_uid TEXT NOT NULL,
-        series_uid TEXT NOT NULL,
-        sop_uid TEXT NOT NULL,
-        version INTEGER NOT NULL,
-        sop_class_uid TEXT NOT NULL,
-        transfer_syntax_uid TEXT NOT NULL,
-        modality TEXT,
-        blob_key TEXT NOT NULL,
-        blob_size INTEGER NOT NULL,
-        blob_sha256 TEXT NOT NULL,
-        blob_tier TEXT NOT NULL,
-        attributes TEXT NOT NULL,
-        PRIMARY KEY (tenant, sop_uid, version)
-      );
-      CREATE INDEX IF NOT EXISTS instances_of_study ON instances (tenant, study_uid, series_uid);
-      CREATE TABLE IF NOT EXISTS studies (
-        tenant TEXT NOT NULL,
-        study_uid TEXT NOT NULL,
-        patient_id TEXT,
-        accession_number TEXT,
-        study_date TEXT,
-        record TEXT NOT NULL,
-        PRIMARY KEY (tenant, study_uid)
-      );
-      CREATE INDEX IF NOT EXISTS studies_by_patient_id ON studies (tenant, patient_id);
-      CREATE INDEX IF NOT EXISTS studies_by_accession ON studies (tenant, accession_number);
-      CREATE INDEX IF NOT EXISTS studies_by_date ON studies (tenant, study_date);
-    `);
-    this.statements = {
-      insertInstance: db.prepare(`
-        INSERT OR IGNORE INTO instances (tenant, study_uid, series_uid, sop_uid, version, sop_class_uid,
-          transfer_syntax_uid, modality, blob_key, blob_size, blob_sha256, blob_tier, attributes)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-      aggregates: db.prepare(`
-        SELECT COUNT(DISTINCT series_uid) AS series, COUNT(DISTINCT sop_uid) AS instances,
-          json_group_array(DISTINCT modality) AS modalities, json_group_array(DISTINCT sop_class_uid) AS classes
-        FROM instances WHERE tenant = ? AND study_uid = ?`),
-      upsertStudy: db.prepare(`
-        INSERT INTO studies (tenant, study_uid, patient_id, accession_number, study_date, record)
-        VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (tenant, study_uid) DO UPDATE SET patient_id = excluded.patient_id,
-          accession_number = excluded.accession_number, study_date = excluded.study_date, record = excluded.record`),
-    };
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      // Commits do not sync on this thread (NORMAL); upsertInstance resolves after an fdatasync of
+      // the WAL on the thread pool, shared by the upserts committed meanwhile (group commit). It must
+      // be durable before the indexer commits its event offset, or a power loss could lose it for good.
+      db.exec('PRAGMA synchronous = NORMAL');
+      const version = schemaVersionOf(db);
+      if (version > SCHEMA_VERSION) {
+        throw new MetadataIndexError(
+          'SCHEMA_TOO_NEW',
+          `${this.options.file} has schema version ${version}, this build knows up to ${SCHEMA_VERSION}`,
+          false,
+        );
+      }
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const rebuild = createSchema(db);
+        const statements = prepareStatements(db);
+        if (rebuild) rebuildDerivedTables(db, statements);
+        db.exec('COMMIT');
+        this.statements = statements;
+        this.extras = new SqliteExtraAttributes(db);
+      } catch (error) {
+        if (db.isTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    } catch (error) {
+      db.close();
+      throw error;
+    }
     this.db = db;
   }
 
   async upsertInstance(instance: IndexedInstance): Promise<UpsertOutcome> {
+    const indexedAt = checkIndexedInstance(instance);
     const { db, statements } = this.open();
-    const attributes = instance.attributes;
+    const { tenantId: tenant, sopInstanceUid: sop, version } = instance;
     db.exec('BEGIN IMMEDIATE');
     try {
-      const inserted = statements.insertInstance.run(
-        instance.tenantId,
+      const inserted = statements.insertCopy.run(
+        tenant,
         instance.studyInstanceUid,
         instance.seriesInstanceUid,
-        instance.sopInstanceUid,
-        instance.version,
+        sop,
+        version,
         instance.sopClassUid,
         instance.transferSyntaxUid,
-        modalityOf(attributes),
+        modalityOf(instance.attributes),
         instance.blob.key,
         instance.blob.size,
         instance.blob.sha256,
         instance.blob.tier,
-        JSON.stringify(attributes),
+        JSON.stringify(instance.attributes),
+        instanceNumberOf(instance.attributes),
+        indexedAt,
       );
       if (Number(inserted.changes) === 0) {
         db.exec('COMMIT');
@@ -138,22 +156,15 @@ export class SqliteMetadataIndex implements MetadataIndex {
         await this.walSync.sync();
         return 'unchanged';
       }
-      const counts = statements.aggregates.get(instance.tenantId, instance.studyInstanceUid)!;
-      const record = studyRecord(attributes, {
-        seriesCount: Number(counts['series']),
-        instanceCount: Number(counts['instances']),
-        modalities: (JSON.parse(String(counts['modalities'])) as (string | null)[]).filter((m): m is string => !!m),
-        sopClassUids: JSON.parse(String(counts['classes'])) as string[],
-      });
-      const fields = studySearchFields(instance.studyInstanceUid, record);
-      statements.upsertStudy.run(
-        instance.tenantId,
-        fields.studyInstanceUid,
-        fields.patientId,
-        fields.accessionNumber,
-        fields.studyDate,
-        JSON.stringify(record),
-      );
+      if (instance.metadata) statements.insertMetadata.run(tenant, sop, version, JSON.stringify(instance.metadata));
+      this.open().extras.storeExtrasOfNewCopy(instance);
+      const previous = statements.currentCopy.get(tenant, sop);
+      // A copy older than the current one (a late event) is kept, but changes no search.
+      if (!previous || Number(previous['version']) < version) {
+        if (previous) statements.setCurrent.run(0, tenant, sop, Number(previous['version']));
+        statements.setCurrent.run(1, tenant, sop, version);
+        applyNewCurrent(statements, instance, indexedAt, previous);
+      }
       db.exec('COMMIT');
     } catch (error) {
       if (db.isTransaction) db.exec('ROLLBACK');
@@ -163,39 +174,142 @@ export class SqliteMetadataIndex implements MetadataIndex {
     return 'created';
   }
 
-  async searchStudies(
+  searchStudies(
     tenantId: string,
     keys: readonly QueryKey[],
     page: SearchPage = {},
     options: SearchOptions = {},
   ): Promise<SearchResult> {
-    const { db } = this.open();
-    const where = ['tenant = ?'];
-    const parameters: (string | number)[] = [tenantId];
-    for (const condition of studyNarrowing(keys)) {
-      const column = COLUMN_OF_FIELD[condition.field];
-      if (condition.kind === 'equals') {
-        where.push(`${column} = ?`);
-        parameters.push(condition.value);
-      } else if (condition.kind === 'in') {
-        where.push(`${column} IN (${condition.values.map(() => '?').join(', ')})`);
-        parameters.push(...condition.values);
-      } else {
-        if (condition.from !== undefined) {
-          where.push(`${column} >= ?`);
-          parameters.push(condition.from);
-        }
-        if (condition.to !== undefined) {
-          where.push(`${column} <= ?`);
-          parameters.push(condition.to);
-        }
-      }
-    }
-    const statement = db.prepare(`SELECT record FROM studies WHERE ${where.join(' AND ')} ORDER BY study_uid`);
+    return this.search(tenantId, 'study', {}, keys, page, options);
+  }
+
+  async search(
+    tenantId: string,
+    level: SearchLevel,
+    scope: SearchScope,
+    keys: readonly QueryKey[],
+    page: SearchPage = {},
+    options: SearchOptions = {},
+  ): Promise<SearchResult> {
+    checkSearchScope(level, scope);
+    const { extras } = this.open();
+    const { attributes: extraAttributes } = extras.currentList(tenantId);
+    // The extra attributes of the copy a row names (none to add when the tenant lists none).
+    const extrasOf = (row: Row, sop: string, version: string) =>
+      extraAttributes.length === 0 ? undefined : extras.extrasOfCopy(tenantId, row[sop], row[version]);
+    const { sql, parameters } = searchSql(tenantId, level, scope, searchNarrowing(level, keys, options));
+    const statement = this.prepare(sql);
     const records = (function* () {
-      for (const row of statement.iterate(...parameters)) yield JSON.parse(String(row['record'])) as DicomJsonDataset;
+      // Consecutive rows share their study and series: each is parsed once.
+      let study = { json: '', record: {} as DicomJsonDataset };
+      let series = { json: '', count: 0, record: {} as DicomJsonDataset };
+      for (const row of statement.iterate(...parameters)) {
+        const newStudy = row['study'] !== study.json;
+        if (newStudy) {
+          const record = parse(row['study']);
+          const source = extrasOf(row, 'study_sop', 'study_version');
+          study = { json: String(row['study']), record: withExtraAttributes(record, 'study', source, extraAttributes) };
+        }
+        if (level === 'study') {
+          yield study.record;
+          continue;
+        }
+        const count = Number(row['series_instances']);
+        if (newStudy || row['series'] !== series.json || count !== series.count) {
+          const source = extrasOf(row, 'series_sop', 'series_version');
+          const attributes = withExtraAttributes(parse(row['series']), 'series', source, extraAttributes);
+          series = { json: String(row['series']), count, record: seriesRecord(study.record, attributes, count) };
+        }
+        if (level === 'series') {
+          yield series.record;
+          continue;
+        }
+        const source = extrasOf(row, 'sop', 'version');
+        const attributes = withExtraAttributes(parse(row['instance']), 'instance', source, extraAttributes);
+        yield instanceRecord(series.record, attributes);
+      }
     })();
     return collectPage(records, keys, page, options, this.maxResults);
+  }
+
+  async *listInstances(tenantId: string, scope: ListScope): AsyncIterable<StoredInstance> {
+    for await (const row of this.listRows(tenantId, scope, false)) yield storedInstanceOf(row);
+  }
+
+  async *listMetadata(
+    tenantId: string,
+    scope: ListScope,
+  ): AsyncIterable<{ readonly instance: StoredInstance; readonly metadata: DicomJsonDataset }> {
+    for await (const row of this.listRows(tenantId, scope, true)) {
+      const instance = storedInstanceOf(row);
+      yield { instance, metadata: row['metadata'] === null ? instance.attributes : parse(row['metadata']) };
+    }
+  }
+
+  async findQuietStudies(quietSince: string, limit: number): Promise<readonly QuietStudy[]> {
+    const since = instantOf('quietSince', quietSince);
+    checkLimit('limit', limit);
+    return this.open()
+      .statements.quietStudies.all(since, limit)
+      .map((row) => ({
+        tenantId: String(row['tenant']),
+        studyInstanceUid: String(row['study_uid']),
+        seriesCount: Number(row['series_count']),
+        instanceCount: Number(row['instance_count']),
+        lastActivityAt: String(row['pending_since']),
+      }));
+  }
+
+  async markStudyStable(tenantId: string, studyInstanceUid: string, lastActivityAt: string): Promise<boolean> {
+    const activity = instantOf('lastActivityAt', lastActivityAt);
+    const { statements } = this.open();
+    // Compare-and-set: only while the activity is the one announced and nobody marked it yet.
+    const marked = Number(statements.markStable.run(tenantId, studyInstanceUid, activity).changes) === 1;
+    if (marked) await this.walSync.sync();
+    return marked;
+  }
+
+  async getExtraAttributes(tenantId: string): Promise<ExtraAttributes> {
+    return this.open().extras.extrasOf(tenantId);
+  }
+
+  async setExtraAttributes(
+    tenantId: string,
+    attributes: readonly ExtraAttributeRequest[],
+  ): Promise<{ readonly extras: ExtraAttributes; readonly job: ReindexJob }> {
+    const set = this.open().extras.setList(tenantId, attributes);
+    await this.walSync.sync();
+    return set;
+  }
+
+  async getReindexJob(tenantId: string, jobId: string): Promise<ReindexJob | undefined> {
+    return this.open().extras.job(tenantId, jobId);
+  }
+
+  async findUnfinishedReindexJobs(limit: number): Promise<readonly ReindexJob[]> {
+    checkLimit('limit', limit);
+    return this.open().extras.unfinishedJobs(limit);
+  }
+
+  async listReindexCopies(tenantId: string, after: string | undefined, limit: number): Promise<readonly ReindexCopy[]> {
+    checkLimit('limit', limit);
+    return this.open()
+      .extras.copies(tenantId, after, limit)
+      .map((row) => ({
+        instance: storedInstanceOf(row),
+        ...(row['metadata'] !== null ? { metadata: parse(row['metadata']) } : {}),
+      }));
+  }
+
+  async applyExtraAttributes(tenantId: string, generation: number, copies: readonly ReindexedCopy[]): Promise<void> {
+    this.open().extras.apply(tenantId, generation, copies);
+    await this.walSync.sync();
+  }
+
+  async recordReindexProgress(tenantId: string, jobId: string, progress: ReindexProgress): Promise<boolean> {
+    const recorded = this.open().extras.recordProgress(tenantId, jobId, progress);
+    if (recorded) await this.walSync.sync();
+    return recorded;
   }
 
   async isHealthy(): Promise<boolean> {
@@ -211,22 +325,60 @@ export class SqliteMetadataIndex implements MetadataIndex {
     const db = this.db;
     this.db = undefined;
     this.statements = undefined;
+    this.extras = undefined;
+    this.prepared.clear();
     const wal = this.wal;
     this.wal = undefined;
     await wal?.then((handle) => handle.close()).catch(() => undefined);
     if (db?.isOpen) db.close();
   }
 
+  /** The current copies in the scope in listing order, read in batches after the last one read. */
+  private async *listRows(tenantId: string, scope: ListScope, withMetadata: boolean): AsyncGenerator<Row> {
+    checkListScope(scope);
+    // Batches (keyset pages), not one statement held open while the consumer awaits: upserts on
+    // this connection meanwhile would be seen half-way, and the WAL could not be checkpointed.
+    let last: Row | undefined;
+    for (;;) {
+      const { sql, parameters } = listSql(tenantId, scope, { withMetadata, limit: this.listBatchSize, after: last });
+      const rows = this.prepare(sql).all(...parameters);
+      for (const row of rows) yield row;
+      if (rows.length < this.listBatchSize) return;
+      last = rows[rows.length - 1];
+    }
+  }
+
+  private prepare(sql: string): StatementSync {
+    let statement = this.prepared.get(sql);
+    if (!statement) {
+      // Searches differ by their conditions (lists of values): the cache is bounded.
+      if (this.prepared.size >= 200) this.prepared.clear();
+      statement = this.open().db.prepare(sql);
+      this.prepared.set(sql, statement);
+    }
+    return statement;
+  }
+
   private open() {
-    if (!this.db || !this.statements) throw new Error('SqliteMetadataIndex: start() first');
-    return { db: this.db, statements: this.statements };
+    if (!this.db || !this.statements || !this.extras) throw new Error('SqliteMetadataIndex: start() first');
+    return { db: this.db, statements: this.statements, extras: this.extras };
   }
 }
 
-/** The column of each searched study field. */
-const COLUMN_OF_FIELD: Readonly<Record<StudySearchField, string>> = {
-  studyInstanceUid: 'study_uid',
-  patientId: 'patient_id',
-  accessionNumber: 'accession_number',
-  studyDate: 'study_date',
-};
+function storedInstanceOf(row: Row): StoredInstance {
+  return {
+    studyInstanceUid: String(row['study_uid']),
+    seriesInstanceUid: String(row['series_uid']),
+    sopInstanceUid: String(row['sop_uid']),
+    sopClassUid: String(row['sop_class_uid']),
+    transferSyntaxUid: String(row['transfer_syntax_uid']),
+    version: Number(row['version']),
+    blob: {
+      key: String(row['blob_key']),
+      size: Number(row['blob_size']),
+      sha256: String(row['blob_sha256']),
+      tier: String(row['blob_tier']),
+    },
+    attributes: parse(row['attributes']),
+  };
+}

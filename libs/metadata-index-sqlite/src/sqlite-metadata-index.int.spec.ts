@@ -1,15 +1,47 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runMetadataIndexContract } from '@pacs/metadata-index/testing';
+import { indexedInstance, runMetadataIndexContract } from '@pacs/metadata-index/testing';
 import { SqliteMetadataIndex } from './sqlite-metadata-index.adapter';
 
 const root = mkdtempSync(join(tmpdir(), 'pacs-metadata-index-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 
+// Listings read 3 copies at a time, so that the contract's listings span several batches.
 runMetadataIndexContract('SQLite', async () => {
-  const index = new SqliteMetadataIndex({ file: join(root, `index-${++counter}.db`) });
+  const index = new SqliteMetadataIndex({ file: join(root, `index-${++counter}.db`), listBatchSize: 3 });
   await index.start();
   return index;
+});
+
+describe('SqliteMetadataIndex extra attributes', () => {
+  it('keeps the lists, the extras of each copy and the jobs progress across a restart', async () => {
+    const file = join(root, `index-${++counter}.db`);
+    const copy = indexedInstance({
+      study: '7.1',
+      series: '7.1.1',
+      sop: '7.1.1.1',
+      metadata: { '00181030': { vr: 'LO', Value: ['ABD ROUTINE'] } },
+    });
+    const first = new SqliteMetadataIndex({ file });
+    await first.start();
+    const { job } = await first.setExtraAttributes('radiology', [{ attribute: 'ProtocolName', level: 'series' }]);
+    await first.upsertInstance(copy);
+    const progress = { batch: 1, cursor: '7.1.1.1', done: 1, total: 1, errorCount: 0, errors: [], finished: false };
+    expect(await first.recordReindexProgress('radiology', job.id, progress)).toBe(true);
+    const before = await first.search('radiology', 'series', {}, []);
+    await first.close();
+    const again = new SqliteMetadataIndex({ file });
+    await again.start();
+    try {
+      expect((await again.getExtraAttributes('radiology')).attributes.map((a) => a.keyword)).toEqual(['ProtocolName']);
+      expect(await again.search('radiology', 'series', {}, [])).toEqual(before);
+      expect(before.results[0]!['00181030']).toEqual({ vr: 'LO', Value: ['ABD ROUTINE'] });
+      expect(await again.getReindexJob('radiology', job.id)).toMatchObject({ state: 'running', cursor: '7.1.1.1' });
+      expect(await again.recordReindexProgress('radiology', job.id, progress)).toBe(false);
+    } finally {
+      await again.close();
+    }
+  });
 });

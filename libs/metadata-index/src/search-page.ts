@@ -1,11 +1,11 @@
-import { formatTag, type DicomJsonDataset } from '@pacs/dicom';
+import type { DicomJsonDataset } from '@pacs/dicom';
 import type { SearchOptions, SearchPage, SearchResult } from './metadata-index.port';
-import { matchAttribute } from './query/match-attribute';
+import { matchKey } from './query/match-attribute';
 import type { QueryKey } from './query/parse-qido-query';
 
 /**
  * The page of a search from the candidate records an adapter narrowed down, in their order: each
- * is checked against every key with matchAttribute (the reference semantics), `offset` matches
+ * is checked against every key with matchKey (the reference semantics), `offset` matches
  * are skipped, and at most `limit` (and `maxResults`) returned, with whether more matched.
  */
 export async function collectPage(
@@ -20,7 +20,7 @@ export async function collectPage(
   const results: DicomJsonDataset[] = [];
   let skipped = 0;
   for await (const record of candidates) {
-    if (!keys.every(({ tag, match }) => matchAttribute(match, record[formatTag(tag)], options))) continue;
+    if (!keys.every((key) => matchKey(key, record, options))) continue;
     if (skipped < offset) {
       skipped += 1;
       continue;

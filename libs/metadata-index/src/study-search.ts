@@ -1,5 +1,5 @@
-import { formatTag, tagOf, type DicomJsonAttribute, type DicomJsonDataset, type Tag } from '@pacs/dicom';
-import type { QueryKey } from './query/parse-qido-query';
+import { formatTag, tagOf, type DicomJsonAttribute, type DicomJsonDataset } from '@pacs/dicom';
+import { personNameTokens } from './person-name-tokens';
 
 /** The study fields every adapter indexes beside the record, to narrow searches down first. */
 export interface StudySearchFields {
@@ -7,64 +7,43 @@ export interface StudySearchFields {
   readonly patientId: string | null;
   readonly accessionNumber: string | null;
   readonly studyDate: string | null;
+  /** personNameTokens of PatientName. */
+  readonly nameTokens: readonly string[];
 }
 
-export type StudySearchField = keyof StudySearchFields;
-
 const key = (keyword: string): string => formatTag(tagOf(keyword));
-const STUDY_DATE = tagOf('StudyDate');
-const FIELD_OF_TAG: ReadonlyMap<Tag, StudySearchField> = new Map([
-  [tagOf('StudyInstanceUID'), 'studyInstanceUid'],
-  [tagOf('PatientID'), 'patientId'],
-  [tagOf('AccessionNumber'), 'accessionNumber'],
-  [STUDY_DATE, 'studyDate'],
-]);
 
-/** The searched fields of a study record (studyRecord). */
+/**
+ * The searched fields of a study record (studyRecord). Each is the attribute's first value
+ * without its trailing spaces, as matchAttribute compares it: these attributes have one value
+ * (VM 1, PS3.3 C.7.1.1, C.7.2.1).
+ */
 export function studySearchFields(studyInstanceUid: string, record: DicomJsonDataset): StudySearchFields {
   return {
     studyInstanceUid,
     patientId: firstString(record[key('PatientID')]) ?? null,
     accessionNumber: firstString(record[key('AccessionNumber')]) ?? null,
-    studyDate: firstString(record[key('StudyDate')]) ?? null,
+    studyDate: firstString(record[key('StudyDate')])?.trim() ?? null,
+    nameTokens: personNameTokens(record[key('PatientName')]),
   };
 }
 
-/** A condition on a study field that the index can evaluate itself. */
-export type FieldCondition =
-  | { readonly field: StudySearchField; readonly kind: 'equals'; readonly value: string }
-  | { readonly field: StudySearchField; readonly kind: 'in'; readonly values: readonly string[] }
-  | { readonly field: StudySearchField; readonly kind: 'range'; readonly from?: string; readonly to?: string };
-
-/**
- * The conditions on the searched fields that the keys imply: a superset of the matches, which the
- * adapter turns into its own query (SQL, a MongoDB filter) before collectPage applies every key.
- */
-export function studyNarrowing(keys: readonly QueryKey[]): FieldCondition[] {
-  const conditions: FieldCondition[] = [];
-  for (const { tag, match } of keys) {
-    const field = FIELD_OF_TAG.get(tag);
-    if (!field) continue;
-    if (match.kind === 'single' && tag !== STUDY_DATE) conditions.push({ field, kind: 'equals', value: match.value });
-    else if (match.kind === 'any-of') conditions.push({ field, kind: 'in', values: match.values });
-    else if (match.kind === 'range' && tag === STUDY_DATE) {
-      conditions.push({
-        field,
-        kind: 'range',
-        ...(match.from !== undefined ? { from: match.from } : {}),
-        ...(match.to !== undefined ? { to: match.to } : {}),
-      });
-    }
-  }
-  return conditions;
-}
-
-/** Modality (0008,0060) of an instance's index attributes, for ModalitiesInStudy. */
+/** Modality (0008,0060) of an instance's index attributes, for ModalitiesInStudy and series searches. */
 export function modalityOf(attributes: DicomJsonDataset): string | null {
   return firstString(attributes[key('Modality')]) ?? null;
 }
 
+/**
+ * InstanceNumber (0020,0013) of an instance's index attributes as an integer, for the order of
+ * listings; null when absent or not an integer (IS, PS3.5 6.2).
+ */
+export function instanceNumberOf(attributes: DicomJsonDataset): number | null {
+  const value = attributes[key('InstanceNumber')]?.Value?.[0];
+  const number = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+  return Number.isSafeInteger(number) && !(typeof value === 'string' && value.trim() === '') ? number : null;
+}
+
 function firstString(attribute: DicomJsonAttribute | undefined): string | undefined {
   const value = attribute?.Value?.[0];
-  return typeof value === 'string' ? value : undefined;
+  return typeof value === 'string' ? value.replace(/ +$/, '') : undefined;
 }

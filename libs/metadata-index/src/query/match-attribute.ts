@@ -1,5 +1,6 @@
-import type { DicomJsonAttribute, DicomJsonValue } from '@pacs/dicom';
+import { formatTag, type DicomJsonAttribute, type DicomJsonDataset, type DicomJsonValue } from '@pacs/dicom';
 import type { AttributeMatch } from './attribute-match';
+import type { QueryKey } from './parse-qido-query';
 import { dateInterval, dateTimeInterval, timeInterval, type Interval } from './temporal';
 
 export interface MatchOptions {
@@ -21,6 +22,8 @@ export interface MatchOptions {
  * - Numbers (IS, DS, ...) match by numeric value ("007" is 7): PS3.4 C.2.2.2.1 leaves it to the
  *   implementation.
  * - DA, TM, DT match when the stored value's interval meets the queried range.
+ * - A sequence matches when one of its items matches every Item Key Attribute (PS3.4 C.2.2.2.6).
+ * Combined date-time matching reads two attributes: matchKey evaluates it (a TypeError here).
  */
 export function matchAttribute(
   match: AttributeMatch,
@@ -28,6 +31,10 @@ export function matchAttribute(
   options: MatchOptions = {},
 ): boolean {
   if (match.kind === 'universal') return true;
+  if (match.kind === 'date-time') throw new TypeError('combined date-time matching reads the record: use matchKey');
+  if (match.kind === 'sequence') {
+    return isUniversalSequence(match) || matchingItems(match, attribute, options).length > 0;
+  }
   const values = (attribute?.Value ?? []).filter(isPresent);
   if (match.kind === 'empty') return values.length === 0;
   if (values.length === 0) return false;
@@ -48,6 +55,67 @@ export function matchAttribute(
   if (match.kind === 'any-of') return values.some((value) => match.values.some((wanted) => equals(wanted, value)));
   const pattern = wildcardRegExp(match.pattern, '');
   return values.some((value) => pattern.test(String(value).replace(/ +$/, '')));
+}
+
+/**
+ * Whether a record (a DICOM JSON data set, or an item of a sequence) satisfies a key: matchAttribute
+ * on the key's attribute, and combined date-time matching on the date and its partner time.
+ */
+export function matchKey(key: QueryKey, record: DicomJsonDataset, options: MatchOptions = {}): boolean {
+  const attribute = record[formatTag(key.tag)];
+  if (key.match.kind !== 'date-time') return matchAttribute(key.match, attribute, options);
+  return dateTimeMatches(key.match, attribute, record[formatTag(key.match.time)]);
+}
+
+/**
+ * The items of a stored sequence that match every Item Key Attribute of a sequence match, in
+ * their order: what a response returns of the sequence (PS3.4 C.2.2.2.6). Every item when the
+ * match is universal (no item key, or universal ones only).
+ */
+export function matchingItems(
+  match: Extract<AttributeMatch, { kind: 'sequence' }>,
+  attribute: DicomJsonAttribute | undefined,
+  options: MatchOptions = {},
+): DicomJsonDataset[] {
+  if (attribute?.vr !== 'SQ') return [];
+  const items = (attribute.Value ?? []).filter(
+    (item): item is DicomJsonDataset => typeof item === 'object' && item !== null,
+  );
+  if (isUniversalSequence(match)) return items;
+  return items.filter((item) => match.items.every((key) => matchKey(key, item, options)));
+}
+
+function isUniversalSequence(match: Extract<AttributeMatch, { kind: 'sequence' }>): boolean {
+  return match.items.every((key) => key.match.kind === 'universal');
+}
+
+/**
+ * Combined datetime matching (PS3.4 C.2.2.2.5): each stored date with the stored time (its whole
+ * day when the time is absent or not a TM) as one interval, which must meet the range.
+ */
+function dateTimeMatches(
+  match: Extract<AttributeMatch, { kind: 'date-time' }>,
+  date: DicomJsonAttribute | undefined,
+  time: DicomJsonAttribute | undefined,
+): boolean {
+  const dates = texts(date).filter((value) => dateInterval(value) !== undefined);
+  const times = texts(time).filter((value) => timeInterval(value) !== undefined);
+  const low = match.from === undefined ? undefined : dateTimeInterval(match.from)?.low;
+  const high = match.to === undefined ? undefined : dateTimeInterval(match.to)?.high;
+  return dates.some((day) =>
+    (times.length > 0 ? times : ['']).some((clock) => {
+      const interval = dateTimeInterval(day.trim() + clock.trim());
+      return (
+        interval !== undefined &&
+        (low === undefined || interval.high >= low) &&
+        (high === undefined || interval.low <= high)
+      );
+    }),
+  );
+}
+
+function texts(attribute: DicomJsonAttribute | undefined): string[] {
+  return (attribute?.Value ?? []).filter((value): value is string => typeof value === 'string' && value !== '');
 }
 
 type PersonName = { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
@@ -97,12 +165,16 @@ function nameGroupMatches(query: string, stored: string, options: MatchOptions):
   );
 }
 
-/** Lower case, accents and other combining marks removed, spaces collapsed. */
+/**
+ * Lower case, accents and other combining marks removed, spaces collapsed. The final sigma is a
+ * sigma: lowering "ΣΣ" at the end of a word gives "σς", which a typed "σ" must match.
+ */
 function fold(text: string): string {
   return text
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
     .toLowerCase()
+    .replace(/ς/g, 'σ')
     .replace(/\s+/g, ' ')
     .trim();
 }

@@ -89,7 +89,7 @@ describe('parseAttributeMatch (PS3.4 C.2.2.2)', () => {
     ['StudyInstanceUID', 'UI', '1.2.3,1.2.x', /"1.2.x" is not a UID/],
     ['ModalitiesInStudy', 'CS', 'C*\\MR', /a list of values cannot hold wildcards/],
     ['PixelData', 'OW', 'x', /attributes of VR OW cannot be matched/],
-    ['ReferencedSeriesSequence', 'SQ', 'x', /sequence matching on this attribute is not supported/],
+    ['ReferencedSeriesSequence', 'SQ', 'x', /matched by the attributes of its item/],
   ] as const)('refuses %s=%s (%s) naming the key', (key, vr, value, message) => {
     let error: unknown;
     try {

@@ -22,7 +22,9 @@ export function parseAttributeMatch(key: string, vr: Vr, raw: string, syntax: Qu
   if (NOT_MATCHABLE_VRS.has(vr)) throw new QueryError(key, `attributes of VR ${vr} cannot be matched`);
   if (vr === 'SQ') {
     if (raw === '') return { kind: 'universal' };
-    throw new QueryError(key, 'sequence matching on this attribute is not supported');
+    // Sequence Matching (PS3.4 C.2.2.2.6) goes by the attributes of the key's item: a QIDO-RS
+    // path (parseQidoQuery), or the item of a C-FIND identifier.
+    throw new QueryError(key, 'a sequence is matched by the attributes of its item, not by a value');
   }
   // Leading and trailing spaces are padding, except that leading ones count in LT, ST, UT, UC.
   const value = ['LT', 'ST', 'UT', 'UC'].includes(vr) ? raw.replace(/ +$/, '') : raw.trim();

@@ -41,11 +41,31 @@ describe('parseQidoQuery (PS3.18 8.3.4)', () => {
     ['fuzzymatching=yes', 'fuzzymatching', /neither true nor false/],
     ['PatientID=a&00100020=b', '00100020', /given more than once/],
     ['StudyDate=2020', 'StudyDate', /neither a date/],
+    ['PatientID.PatientName=x', 'PatientID.PatientName', /"PatientID" is not a sequence/],
+    ['RequestAttributesSequence.Nope=x', 'RequestAttributesSequence.Nope', /"Nope" is not a DICOM keyword/],
     [
-      'ReferencedSeriesSequence.SeriesInstanceUID=1.2',
-      'ReferencedSeriesSequence.SeriesInstanceUID',
-      /inside sequences/,
+      'RequestAttributesSequence.ReferencedStudySequence.ReferencedSOPInstanceUID=1.2',
+      'RequestAttributesSequence.ReferencedStudySequence.ReferencedSOPInstanceUID',
+      /one level of sequence items/,
     ],
+    [
+      'RequestAttributesSequence.ReferencedStudySequence=',
+      'RequestAttributesSequence.ReferencedStudySequence',
+      /one level of sequence items/,
+    ],
+    [
+      'RequestAttributesSequence.RequestedProcedureID=1&00400275.00401001=2',
+      '00400275.00401001',
+      /given more than once/,
+    ],
+    ['RequestAttributesSequence=RP1', 'RequestAttributesSequence', /matched by the attributes of its item/],
+    [
+      'RequestAttributesSequence.RequestedProcedureID=1&RequestAttributesSequence=RP1',
+      'RequestAttributesSequence',
+      /matched by the attributes of its item/,
+    ],
+    ['RequestAttributesSequence=&RequestAttributesSequence=', 'RequestAttributesSequence', /given more than once/],
+    ['includefield=PatientID.PatientName', 'includefield', /"PatientID" is not a sequence/],
   ])('refuses %s, naming %s', (query, key, message) => {
     let error: unknown;
     try {
@@ -56,5 +76,61 @@ describe('parseQidoQuery (PS3.18 8.3.4)', () => {
     expect(error).toBeInstanceOf(QueryError);
     expect((error as QueryError).key).toBe(key);
     expect((error as QueryError).message).toMatch(message);
+  });
+});
+
+describe('parseQidoQuery: attributes of sequence items (PS3.18 8.3.4.1, PS3.4 C.2.2.2.6)', () => {
+  it('makes the item keys of one sequence one key, in the place of its first parameter', () => {
+    const query = parse(
+      'RequestAttributesSequence.RequestedProcedureID=RP1&Modality=CT&00400275.00400009=SPS*&RequestAttributesSequence=',
+    );
+    expect(query.keys.map((key) => key.keyword)).toEqual(['RequestAttributesSequence', 'Modality']);
+    expect(query.keys[0]).toEqual({
+      tag: tagOf('RequestAttributesSequence'),
+      keyword: 'RequestAttributesSequence',
+      vr: 'SQ',
+      match: {
+        kind: 'sequence',
+        items: [
+          {
+            tag: tagOf('RequestedProcedureID'),
+            keyword: 'RequestedProcedureID',
+            vr: 'SH',
+            match: { kind: 'single', value: 'RP1' },
+          },
+          {
+            tag: tagOf('ScheduledProcedureStepID'),
+            keyword: 'ScheduledProcedureStepID',
+            vr: 'SH',
+            match: { kind: 'wildcard', pattern: 'SPS*' },
+          },
+        ],
+      },
+    });
+    expect(query.parameters.get(tagOf('RequestAttributesSequence'))).toBe(
+      'RequestAttributesSequence.RequestedProcedureID',
+    );
+    expect(query.parameters.get(tagOf('Modality'))).toBe('Modality');
+  });
+
+  it('takes a sequence given empty first as the same key', () => {
+    const query = parse('RequestAttributesSequence=&RequestAttributesSequence.AccessionNumber=A1');
+    expect(query.keys).toHaveLength(1);
+    expect(query.keys[0]!.match.kind).toBe('sequence');
+    expect(query.parameters.get(tagOf('RequestAttributesSequence'))).toBe('RequestAttributesSequence');
+  });
+
+  it('returns the sequence of an includefield path', () => {
+    expect(parse('includefield=RequestAttributesSequence.RequestedProcedureID').includeFields).toEqual([
+      tagOf('RequestAttributesSequence'),
+    ]);
+  });
+
+  it('matches StudyDate and StudyTime ranges as one date-time (combineDateTimeKeys)', () => {
+    const query = parse('StudyTime=2200-0200&StudyDate=20200101-20200102');
+    expect(query.keys.map((key) => key.match)).toEqual([
+      { kind: 'universal' },
+      { kind: 'date-time', time: tagOf('StudyTime'), from: '202001012200', to: '202001020200' },
+    ]);
   });
 });
