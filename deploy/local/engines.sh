@@ -32,9 +32,10 @@ KAFKA_VERSION="${PACS_KAFKA_VERSION:-4.1.1}"
 LOG4J_VERSION="2.24.3"
 FERRETDB_VERSION="v1.24.2"
 SEAWEEDFS_VERSION="v0.0.0-20261109003541-7506e5f91cd6"
-APT_PACKAGES=(dcmtk orthanc orthanc-dicomweb python3-pydicom redis-server)
+APT_PACKAGES=(dcmtk orthanc orthanc-dicomweb python3-pydicom python3-numpy python3-pil redis-server)
 # What `npm test` needs (its pretest step): DICOM peers and pydicom's test files, no server.
-TEST_TOOL_PACKAGES=(dcmtk python3-pydicom)
+# numpy and Pillow give the pixel references of the imaging specs (pydicom only recommends them).
+TEST_TOOL_PACKAGES=(dcmtk python3-pydicom python3-numpy python3-pil)
 
 KAFKA_PORT=19092
 KAFKA_CONTROLLER_PORT=19093
