@@ -3,3 +3,4 @@ export * from './parse-env';
 export * from './env-types';
 export * from './platform-config';
 export * from './metadata-index-config';
+export * from './indexer-config';

@@ -3,21 +3,48 @@ import { InstanceIndexedV1, type InstanceStoredEvent } from '@pacs/contracts';
 import type { DicomJsonDataset } from '@pacs/dicom';
 import type { EventBus } from '@pacs/event-bus';
 import type { MetadataIndex, UpsertOutcome } from '@pacs/metadata-index';
+import type { StoredCopy } from './metadata/instance-metadata.reader';
+
+/** Where the use case gets an instance's metadata from (InstanceMetadataReader). */
+export interface InstanceMetadataSource {
+  /** The whole data set in DICOM JSON; rejects when the copy cannot be read. */
+  read(copy: StoredCopy): Promise<DicomJsonDataset>;
+}
+
+/** What the indexer logs through: a constant message plus a context object (pino-compatible). */
+export interface IndexerLogger {
+  /** Something degraded that an operator may look at; the system goes on. */
+  warn(context: Record<string, unknown>, message: string): void;
+}
+
+export interface IndexInstanceDeps {
+  readonly metadata: InstanceMetadataSource;
+  readonly logger: IndexerLogger;
+  readonly now?: () => Date;
+}
 
 /**
  * Indexes one `instance.stored` event, then announces `instance.indexed`: the instance is
- * queryable. Idempotent: a redelivered event changes nothing in the index and announces again
- * (consumers of `instance.indexed` are idempotent too).
+ * queryable. The index gets the event's index attributes and the whole data set read from the
+ * stored copy (its metadata, for WADO-RS); when the copy cannot be read, it is indexed without
+ * metadata (still queryable; the index attributes stand in) and a warning is logged. Idempotent: a
+ * redelivered event changes nothing in the index and announces again (consumers of
+ * `instance.indexed` are idempotent too).
  */
 export class IndexInstanceUseCase {
+  private readonly now: () => Date;
+
   constructor(
     private readonly index: MetadataIndex,
     private readonly eventBus: EventBus,
-    private readonly now: () => Date = () => new Date(),
-  ) {}
+    private readonly deps: IndexInstanceDeps,
+  ) {
+    this.now = deps.now ?? (() => new Date());
+  }
 
   async execute(event: InstanceStoredEvent): Promise<UpsertOutcome> {
     const attributes = event.attributes as DicomJsonDataset;
+    const metadata = await this.readMetadata(event);
     const outcome = await this.index.upsertInstance({
       tenantId: event.tenantId,
       studyInstanceUid: event.studyInstanceUid,
@@ -28,6 +55,8 @@ export class IndexInstanceUseCase {
       version: event.version,
       blob: event.blob,
       attributes,
+      ...(metadata ? { metadata } : {}),
+      indexedAt: this.now().toISOString(),
     });
     const patientId = attributes['00100020']?.Value?.[0];
     const modality = attributes['00080060']?.Value?.[0];
@@ -46,5 +75,24 @@ export class IndexInstanceUseCase {
       ...(typeof modality === 'string' ? { modality } : {}),
     });
     return outcome;
+  }
+
+  private async readMetadata(event: InstanceStoredEvent): Promise<DicomJsonDataset | undefined> {
+    try {
+      return await this.deps.metadata.read(event);
+    } catch (error) {
+      this.deps.logger.warn(
+        {
+          err: error,
+          tenantId: event.tenantId,
+          studyInstanceUid: event.studyInstanceUid,
+          sopInstanceUid: event.sopInstanceUid,
+          blobKey: event.blob.key,
+          correlationId: event.correlationId,
+        },
+        'stored copy unreadable: indexed without metadata',
+      );
+      return undefined;
+    }
   }
 }
