@@ -1,10 +1,37 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { generateUid } from '@pacs/dicom';
 import { listPydicomFiles, pydicomPath, pydicomReference } from '@pacs/dicom/testing';
 import { freePort, startApp, stowBody, waitForStatus, type AppProcess } from '@pacs/testing';
 
+const run = promisify(execFile);
+
 type Dataset = Record<string, { vr: string; Value?: unknown[] }>;
+
+/** What pydicom reads from a C-FIND response: its study, its patient's name and character set. */
+interface FoundStudy {
+  readonly study: string;
+  readonly name: string;
+  readonly charset: string[];
+}
+
+// pydicom (Debian's /usr/bin/python3) decodes each response file in its Specific Character Set.
+const READ_RESPONSES = `
+import json, sys, pydicom
+out = {}
+for path in sys.argv[1:]:
+    ds = pydicom.dcmread(path, force=True)
+    charset = ds.get("SpecificCharacterSet", [])
+    out[path] = {
+        "study": str(ds.get("StudyInstanceUID", "")),
+        "name": str(ds.get("PatientName", "")),
+        "charset": [charset] if isinstance(charset, str) else list(charset),
+    }
+print(json.dumps(out))
+`;
 type PersonName = { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
 
 // pydicom's character set files (Debian python3-pydicom): one patient per script and encoding
@@ -43,6 +70,7 @@ function studiesNamed(query: string): string[] {
 describe('pacs process: patients found by their names in every character set', () => {
   let work: string;
   let app: AppProcess;
+  let dicomPort: string;
 
   async function qido(query: string): Promise<Dataset[]> {
     const response = await fetch(`${app.baseUrl}/dicomweb/studies?${query}`, {
@@ -53,13 +81,68 @@ describe('pacs process: patients found by their names in every character set', (
   }
   const studyUids = (studies: Dataset[]) => studies.map((s) => String(s['0020000D']?.Value?.[0])).sort();
 
+  /**
+   * findscu (Study Root, STUDY level) with the name in UTF-8 under Specific Character Set ISO_IR 192,
+   * one folder of response files per query (-X); then pydicom reads every response of the queries.
+   */
+  async function cfind(names: readonly string[]): Promise<Map<string, FoundStudy[]>> {
+    const folders = new Map<string, string>();
+    for (const name of names) {
+      const dir = join(work, `find-${generateUid()}`);
+      mkdirSync(dir);
+      folders.set(name, dir);
+      const { stdout, stderr } = await run(
+        'findscu',
+        [
+          '-v',
+          '-S',
+          '-aec',
+          'PACS',
+          '-k',
+          'QueryRetrieveLevel=STUDY',
+          '-k',
+          'SpecificCharacterSet=ISO_IR 192',
+          '-k',
+          `PatientName=${name}`,
+          '-k',
+          'StudyInstanceUID',
+          '-X',
+          '-od',
+          dir,
+          '127.0.0.1',
+          dicomPort,
+        ],
+        { timeout: 30_000 },
+      );
+      expect({ name, output: `${stdout}${stderr}` }).toEqual({
+        name,
+        output: expect.stringContaining('Received Final Find Response (Success)'),
+      });
+    }
+    const paths = [...folders.values()].flatMap((dir) => readdirSync(dir).map((file) => join(dir, file)));
+    const read =
+      paths.length === 0
+        ? {}
+        : (JSON.parse((await run('/usr/bin/python3', ['-c', READ_RESPONSES, ...paths])).stdout) as Record<
+            string,
+            FoundStudy
+          >);
+    return new Map(
+      [...folders].map(([name, dir]) => [
+        name,
+        paths.filter((path) => path.startsWith(`${dir}/`)).map((p) => read[p]!),
+      ]),
+    );
+  }
+
   beforeAll(async () => {
     expect(files.length).toBeGreaterThanOrEqual(12);
     work = mkdtempSync(join(tmpdir(), 'pacs-charset-'));
+    dicomPort = String(await freePort());
     app = startApp('pacs', {
       PACS_DATA_DIR: join(work, 'data'),
       PACS_HTTP_PORT: String(await freePort()),
-      PACS_DICOM_PORT: String(await freePort()),
+      PACS_DICOM_PORT: dicomPort,
     });
     await waitForStatus(app, '/health/ready', 200, 20_000);
     // One request per file: two of them share a SOP Instance UID (a later copy is a new version).
@@ -112,6 +195,20 @@ describe('pacs process: patients found by their names in every character set', (
     expect({ prefix, found: studyUids(found) }).toEqual(
       expect.objectContaining({ prefix, found: expect.arrayContaining([reference.StudyInstanceUID]) }),
     );
+  });
+
+  it.each(files)('%s: C-FIND finds it by its name and by each group of it, answered in UTF-8', async (key) => {
+    const reference = pydicomReference()[key]!;
+    const whole = reference.PatientName!;
+    const groups = Object.values(groupsOf(whole)) as string[];
+    const answers = await cfind([...new Set([whole, ...groups])]);
+    for (const [name, found] of answers) {
+      expect({ name, studies: found.map((f) => f.study).sort() }).toEqual({ name, studies: studiesNamed(name) });
+      for (const study of found) expect({ name, charset: study.charset }).toEqual({ name, charset: ['ISO_IR 192'] });
+      const own = found.find((f) => f.study === reference.StudyInstanceUID);
+      // The patient's name, as pydicom decodes it from the response, is the one pydicom read from the file.
+      expect({ name, patient: own?.name }).toEqual({ name, patient: whole });
+    }
   });
 
   it('matches names case-insensitively and fuzzily in non-Latin alphabets (Greek, Cyrillic)', async () => {

@@ -106,6 +106,12 @@ describe('pacs process: QIDO-RS Search for Studies', () => {
     expect(study['00201208']).toEqual({ vr: 'IS', Value: [3] });
     expect(study['00080061']).toEqual({ vr: 'CS', Value: ['CT'] });
     expect(String(value(study, '00081190'))).toMatch(new RegExp(`/dicomweb/studies/${studyA.studyInstanceUid}$`));
+    // The defaults of PS3.18 Table 10.6.3-3 only: Study Description (0008,1030) on request.
+    expect(study['00081030']).toBeUndefined();
+    const [described] = (
+      await qido(`/dicomweb/studies?StudyInstanceUID=${studyA.studyInstanceUid}&includefield=StudyDescription`)
+    ).body;
+    expect(value(described!, '00081030')).toBe('CT THORAX ABDOMEN WITH CONTRAST');
   });
 
   it('matches by PatientID, by name with wildcards or fuzzily, and by list of UIDs', async () => {
@@ -149,6 +155,13 @@ describe('pacs process: QIDO-RS Search for Studies', () => {
     expect(result.type).toMatch(/^application\/problem\+json/);
     expect(result.body.detail).toMatch(/^StudyDate: "2020-01-01" is neither a date/);
     expect((await qido('/dicomweb/studies?PatientNam=x')).body.detail).toMatch(/^PatientNam: /);
+    // Modality is a series attribute: studies are matched on ModalitiesInStudy (PS3.18 10.6.1.2).
+    expect((await qido('/dicomweb/studies?Modality=CT')).body.detail).toMatch(
+      /^Modality: Modality is a series attribute/,
+    );
+    expect(uids((await qido('/dicomweb/studies?ModalitiesInStudy=CT')).body)).toEqual(
+      [studyA.studyInstanceUid, studyB.studyInstanceUid].sort(),
+    );
   });
 
   it('serves the OHIF viewer client (dicomweb-client searchForStudies)', async () => {

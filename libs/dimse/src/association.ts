@@ -38,6 +38,7 @@ import {
   Priority,
   RESPONSE_BIT,
 } from './command-set';
+import { serveCFind } from './c-find-scp';
 import { DatasetStream } from './dataset-stream';
 import { DicomUid } from './dicom-uids';
 import { AssociationRejectedError, DimseError, type PduDecodeError } from './dimse.errors';
@@ -45,6 +46,7 @@ import { type DimseLogger } from './dimse-logger';
 import { DimseStatus, isPending } from './dimse-status';
 import { MessageSender } from './message-sender';
 import { PduReader } from './pdu-reader';
+import { serveCGet, serveCMove, type SubAssociationOpener } from './retrieve-scp';
 import {
   encodeAbort,
   encodeAssociateAc,
@@ -102,6 +104,8 @@ export interface AssociationSettings {
   readonly timeouts: AssociationTimeouts;
   /** Handlers of incoming requests. */
   readonly handlers: DimseRequestHandlers;
+  /** Opens the association of C-MOVE sub-operations; without it C-MOVE goes to `onRequest`. */
+  readonly openSubAssociation?: SubAssociationOpener;
   /** Logger. */
   readonly logger: DimseLogger;
 }
@@ -235,6 +239,10 @@ export class Association implements DimseAssociation {
     );
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
+      // Once ended, the peer has nothing left to say but close: an A-ABORT then (e.g. a peer that
+      // failed its release) is answered by closing the transport (PS3.8 9.2.3, Sta13 AA-2) rather
+      // than by both sides waiting for the other to close.
+      if (this.ended) return void this.socket.destroy();
       this.lastActivity = Date.now();
       this.reader.push(chunk);
     });
@@ -612,7 +620,11 @@ export class Association implements DimseAssociation {
     if (this.state !== 'releasing-peer' || this.incoming.size > 0 || this.sender.queued > 0) return;
     this.socket.write(encodeReleaseRp());
     this.finish({ kind: 'released', by: 'peer' });
-    // The requestor closes the transport when it gets the A-RELEASE-RP; ARTIM bounds the wait.
+    // The requestor closes the transport when it gets the A-RELEASE-RP (PS3.8 9.2.3, AR-3); our
+    // end is closed too (after the A-RELEASE-RP, as DCMTK's acceptors do): a requestor that
+    // failed its release and waits for the transport to end (as getscu does when a data set it
+    // did not read comes first) is not left hanging. ARTIM bounds the wait for its side.
+    this.socket.end();
     this.startArtim(() => this.socket.destroy());
   }
 
@@ -796,6 +808,19 @@ export class Association implements DimseAssociation {
       case CommandField.CStoreRq:
         if (handlers.onCStore && op.dataset) return handlers.onCStore(ctx, op.command, op.dataset);
         break;
+      case CommandField.CFindRq:
+        if (handlers.onCFind) return serveCFind(ctx, op.command, op.dataset, handlers.onCFind, this.settings.logger);
+        break;
+      case CommandField.CGetRq:
+        if (handlers.onCGet) return serveCGet(ctx, op.command, op.dataset, handlers.onCGet, this.settings.logger);
+        break;
+      case CommandField.CMoveRq: {
+        const open = this.settings.openSubAssociation;
+        if (handlers.onCMove && open) {
+          return serveCMove(ctx, op.command, op.dataset, handlers.onCMove, open, this.settings.logger);
+        }
+        break;
+      }
     }
     if (handlers.onRequest) return handlers.onRequest(ctx, op.command, op.dataset);
     return DimseStatus.UnrecognizedOperation;
@@ -986,7 +1011,17 @@ export class Association implements DimseAssociation {
           const out = this.outgoing.get(messageId);
           if (out && !out.timer) this.armResponseTimer(out);
         },
-        () => undefined,
+        (error: unknown) => {
+          // A data set stream that failed mid-message leaves the peer waiting for fragments that
+          // will never come, and there is no way to withdraw a message (PS3.8 9.3.5): abort.
+          if (!this.ended) {
+            this.abortLocal(
+              AbortSource.ServiceUser,
+              AbortReason.NotSpecified,
+              `request not sent whole: ${errorMessage(error)}`,
+            );
+          }
+        },
       );
       // Racing the response: if the association ends while a data set stream is stalled, the
       // request fails now rather than when (if ever) the stream yields again.

@@ -1,5 +1,6 @@
 import type { Readable } from 'node:stream';
-import type { PeerCertificate } from 'node:tls';
+import type { ConnectionOptions, PeerCertificate } from 'node:tls';
+import type { DicomDataset } from '@pacs/dicom';
 import type { DimseCommand } from './command-set';
 import type { ExtendedNegotiation, PresentationContextProposal, RoleSelection, UserIdentity } from './pdu.types';
 
@@ -179,6 +180,93 @@ export interface DimseRequestContext {
 /** A handler's result: a full result or only a status. */
 export type DimseHandlerResult = DimseResult | number;
 
+/** One C-FIND match, sent as a pending response (PS3.4 C.4.1.1.4, PS3.7 9.1.2.1.6). */
+export interface CFindMatch {
+  /** The response identifier, encoded in the transfer syntax of the request's presentation context. */
+  readonly identifier: Buffer;
+  /** One or more optional keys were not supported: the response says FF01 instead of FF00. */
+  readonly optionalKeysNotSupported?: boolean;
+}
+
+/** One instance that a C-GET or C-MOVE sends as a C-STORE sub-operation (PS3.4 C.4.2.2, C.4.3.2). */
+export interface RetrieveInstance {
+  /** SOP Class UID: the abstract syntax of the sub-operation. */
+  readonly sopClassUid: string;
+  /** SOP Instance UID (also listed in Failed SOP Instance UID List (0008,0058) if it fails). */
+  readonly sopInstanceUid: string;
+  /**
+   * Transfer syntax the data set is stored in. It is sent in this syntax on a presentation context
+   * that accepted it; otherwise in the first of `convertibleTo` that a context accepted; otherwise
+   * the sub-operation fails.
+   */
+  readonly transferSyntaxUid: string;
+  /**
+   * Other transfer syntaxes `open` can give the data set in (e.g. Explicit VR Little Endian, by
+   * decoding compressed pixel data), in order of preference; none when absent.
+   */
+  readonly convertibleTo?: readonly string[];
+  /**
+   * Opens the data set bytes (no File Meta Information), called when the instance's turn comes: as
+   * stored (a stream) when `transferSyntaxUid` is undefined or the stored one, else converted to
+   * that syntax, one of `convertibleTo`.
+   */
+  open(transferSyntaxUid?: string): Promise<Readable | Buffer>;
+}
+
+/** What became of one instance of a C-GET or C-MOVE. */
+export interface SubOperationResult {
+  readonly instance: RetrieveInstance;
+  /** Success, warning (PS3.7 C: Bxxx, e.g. coercion) or failure of its C-STORE sub-operation. */
+  readonly outcome: 'completed' | 'warning' | 'failed';
+  /** The transfer syntax it was sent in, when it was sent. */
+  readonly transferSyntaxUid?: string;
+  /** Why it failed. */
+  readonly reason?: string;
+}
+
+/** How the sub-operations of a C-GET or C-MOVE went, once the final response is known. */
+export interface RetrieveReport {
+  /** The status of the final response (0000, B000, A702, FE00...). */
+  readonly status: number;
+  /** Each instance whose turn came, in order. */
+  readonly results: readonly SubOperationResult[];
+  /** Instances never attempted: after a C-CANCEL-RQ, or when the association ended. */
+  readonly remaining: number;
+}
+
+/**
+ * What a C-GET retrieves: every instance, known before the first sub-operation so that the
+ * responses can count the remaining ones (PS3.7 9.3.3.2). The list holds references only; each
+ * data set is streamed when it is sent.
+ */
+export interface RetrievePlan {
+  /** The instances, in the order they are sent. */
+  readonly instances: readonly RetrieveInstance[];
+  /**
+   * Called once with the report when the sub-operations are over (or could not start), before the
+   * final response goes out: e.g. for the audit trail. What it throws is logged and ignored.
+   */
+  readonly onFinished?: (report: RetrieveReport) => void;
+}
+
+/** The Move Destination of a C-MOVE (0000,0600), resolved to a network address. */
+export interface MoveDestination {
+  /** Its AE title, the Called AE Title of the sub-association. */
+  readonly aeTitle: string;
+  /** Host name or IP address. */
+  readonly host: string;
+  /** TCP port. */
+  readonly port: number;
+  /** Connect with TLS (PS3.15 B.1) with these options; plain TCP when absent. */
+  readonly tls?: ConnectionOptions;
+}
+
+/** What a C-MOVE retrieves, and where to (PS3.4 C.4.2.2). */
+export interface MovePlan extends RetrievePlan {
+  /** The destination the sub-operations go to, on an association of their own. */
+  readonly destination: MoveDestination;
+}
+
 /** Handlers of incoming DIMSE requests, on either side of an association. */
 export interface DimseRequestHandlers {
   /** C-ECHO (PS3.7 9.1.5); without it C-ECHO answers success. */
@@ -191,8 +279,35 @@ export interface DimseRequestHandlers {
    */
   onCStore?(ctx: DimseRequestContext, command: DimseCommand, dataset: Readable): Promise<DimseHandlerResult>;
   /**
-   * Any other request (C-FIND, C-MOVE, C-GET, N-*), and C-ECHO/C-STORE when their hooks are
-   * absent. Without it, such requests answer 0211 (unrecognized operation).
+   * C-FIND (PS3.7 9.1.2, PS3.4 C.4.1): `identifier` is the request identifier, parsed. Each match
+   * the iterable yields goes out at once as a pending response (FF00, or FF01); when it ends, the
+   * final response says success (0000). A C-CANCEL-RQ (PS3.7 9.3.2.3) stops the iteration
+   * (`ctx.signal` aborts, the iterator is returned) and the final response says cancel (FE00).
+   * Throwing a DimseStatusError answers its status and Error Comment (A700, A900, C000-CFFF);
+   * any other error answers C001. An identifier that cannot be parsed answers A900 before this is called.
+   */
+  onCFind?(ctx: DimseRequestContext, command: DimseCommand, identifier: DicomDataset): AsyncIterable<CFindMatch>;
+  /**
+   * C-GET (PS3.7 9.1.3, PS3.4 C.4.3): the handler answers what to send; the association then sends
+   * each instance as a C-STORE sub-operation over this same association, on a context of the
+   * instance's SOP class and transfer syntax for which the requestor took the SCP role
+   * (PS3.7 D.3.3.4), in its stored syntax or else one it converts to (RetrieveInstance.convertibleTo),
+   * with a pending response after each, and the final status: 0000, B000 (some
+   * failed or had warnings, with their Failed SOP Instance UID List (0008,0058)), A702 (none
+   * could be sent) or FE00 after C-CANCEL. Throw DimseStatusError to refuse the request.
+   */
+  onCGet?(ctx: DimseRequestContext, command: DimseCommand, identifier: DicomDataset): Promise<RetrievePlan>;
+  /**
+   * C-MOVE (PS3.7 9.1.4, PS3.4 C.4.2): as C-GET, but the handler also resolves the Move Destination
+   * (an unknown one: throw DimseStatusError A801), and the sub-operations go over a new association
+   * to it, which proposes each SOP class with each stored transfer syntax (and those the instances
+   * convert to, as a fallback), with our Called AE Title as Calling AE Title. A destination that cannot
+   * be associated with fails every sub-operation (A702).
+   */
+  onCMove?(ctx: DimseRequestContext, command: DimseCommand, identifier: DicomDataset): Promise<MovePlan>;
+  /**
+   * Any other request (C-FIND, C-MOVE, C-GET without their hooks, N-*), and C-ECHO/C-STORE when
+   * their hooks are absent. Without it, such requests answer 0211 (unrecognized operation).
    */
   onRequest?(
     ctx: DimseRequestContext,

@@ -108,6 +108,7 @@ export class DimseClient {
       datasetHighWaterMark: options.datasetHighWaterMark ?? 1024 * 1024,
       timeouts,
       handlers: options.handlers ?? {},
+      openSubAssociation: (subOptions) => DimseClient.connect(subOptions),
       logger: options.logger ?? silentLogger,
     });
     await association.startRequestor(rq);

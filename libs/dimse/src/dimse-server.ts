@@ -11,6 +11,7 @@ import type {
   DimseRequestHandlers,
 } from './association.types';
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './dicom-uids';
+import { DimseClient } from './dimse-client';
 import { type DimseLogger, silentLogger } from './dimse-logger';
 import { DEFAULT_MAX_SEND_PDU_LENGTH } from './message-sender';
 import { RejectReason, RejectResult, RejectSource } from './pdu.types';
@@ -190,7 +191,15 @@ export class DimseServer extends EventEmitter<DimseServerEvents> {
       maxResponseDataSetLength: 16 * 1024 * 1024,
       datasetHighWaterMark: o.datasetHighWaterMark ?? defaults.datasetHighWaterMark,
       timeouts: { ...defaults.timeouts, ...o.timeouts },
-      handlers: { onCEcho: o.onCEcho?.bind(o), onCStore: o.onCStore?.bind(o), onRequest: o.onRequest?.bind(o) },
+      handlers: {
+        onCEcho: o.onCEcho?.bind(o),
+        onCStore: o.onCStore?.bind(o),
+        onCFind: o.onCFind?.bind(o),
+        onCGet: o.onCGet?.bind(o),
+        onCMove: o.onCMove?.bind(o),
+        onRequest: o.onRequest?.bind(o),
+      },
+      openSubAssociation: (options) => DimseClient.connect(options),
       logger: this.logger,
     };
   }

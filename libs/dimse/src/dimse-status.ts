@@ -41,10 +41,18 @@ export const DimseStatus = {
   MoveDestinationUnknown: 0xa801,
   /** A900: failure, data set does not match SOP class (PS3.4 B.2.3) / identifier does not match. */
   DataSetDoesNotMatchSopClass: 0xa900,
+  /** A900: C-FIND/C-MOVE/C-GET failure, identifier does not match SOP class (PS3.4 C.4.1.1.4). */
+  IdentifierDoesNotMatchSopClass: 0xa900,
   /** C000: failure, cannot understand (PS3.4 B.2.3; Cxxx is the whole range). */
   CannotUnderstand: 0xc000,
+  /** C000: C-FIND/C-MOVE/C-GET failure, unable to process (PS3.4 C.4.1.1.4; C000-CFFF): a key we cannot use. */
+  UnableToProcess: 0xc000,
+  /** C001: unable to process, because of a failure on our side (index, storage); the details are in our logs. */
+  UnableToProcessInternalError: 0xc001,
   /** B000: C-STORE warning, coercion of data elements; C-MOVE/C-GET: sub-operations complete, one or more failures. */
   CoercionOfDataElements: 0xb000,
+  /** B000: C-MOVE/C-GET warning, sub-operations complete, one or more failures or warnings (PS3.4 C.4.2.1.5). */
+  SubOperationsCompleteWithFailures: 0xb000,
   /** B006: C-STORE warning, elements discarded. */
   ElementsDiscarded: 0xb006,
   /** B007: C-STORE warning, data set does not match SOP class. */

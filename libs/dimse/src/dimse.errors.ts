@@ -56,3 +56,29 @@ export class AssociationRejectedError extends DimseError {
     this.name = 'AssociationRejectedError';
   }
 }
+
+/**
+ * A failure a handler answers with a DIMSE status of its own (e.g. A900 "identifier does not
+ * match SOP class", A801 "move destination unknown", PS3.4 C.4.1.1.4, C.4.2.1.5): the response
+ * carries the status, the Error Comment (0000,0902) and, when given, the Offending Element
+ * (0000,0901). Not retriable: the same request fails the same way.
+ */
+export class DimseStatusError extends Error {
+  /** Error Comment (0000,0902): the message, cut to 64 characters (VR LO). */
+  readonly errorComment: string;
+  /** Offending Element (0000,0901): tags of the elements at fault. */
+  readonly offendingElement: number[] | undefined;
+  readonly retriable = false;
+
+  constructor(
+    /** The failure status (Axxx, Cxxx, 01xx...). */
+    readonly status: number,
+    message: string,
+    options: { offendingElement?: number[]; cause?: unknown } = {},
+  ) {
+    super(message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.name = 'DimseStatusError';
+    this.errorComment = message.slice(0, 64);
+    this.offendingElement = options.offendingElement;
+  }
+}

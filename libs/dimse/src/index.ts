@@ -12,3 +12,5 @@ export * from './pdu.types';
 export * from './pdu-decoder';
 export * from './pdu-reader';
 export * from './pdu-writer';
+export { encodeFailedSopInstanceUidList, MAX_IDENTIFIER_LENGTH, readIdentifier } from './identifier';
+export { subAssociationContexts, type SubAssociationOpener } from './retrieve-scp';

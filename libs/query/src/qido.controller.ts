@@ -1,64 +1,140 @@
+import { randomUUID } from 'node:crypto';
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { TenantRegistry } from '@pacs/ingest';
-import { METADATA_INDEX, parseQidoQuery, QueryError, type MetadataIndex, type QidoQuery } from '@pacs/metadata-index';
+import { METADATA_INDEX, QueryError, type MetadataIndex, type SearchLevel } from '@pacs/metadata-index';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuditTrail } from './audit/audit-trail';
+import { httpClient, queryParameters, rawQuery, requestUrl } from './audit/http-parties';
+import { queryAuditEvent, type AuditedQuery } from './audit/query.audit';
+import type { QidoPathUids, QidoSearch } from './qido/parse-qido-search';
+import { sendProblem } from './qido/problem';
+import { SearchQidoUseCase } from './qido/search-qido.use-case';
+
+/** Each search path under the default tenant's `/dicomweb` and under `/tenants/{tenant}/dicomweb`. */
+const paths = (path: string): string[] => [`dicomweb/${path}`, `tenants/:tenant/dicomweb/${path}`];
 
 /**
- * QIDO-RS Search for Studies (PS3.18 10.6): `/dicomweb/studies` for the default tenant and
- * `/tenants/{tenant}/dicomweb/studies`. Matching as PS3.4 C.2.2.2 (see @pacs/metadata-index);
- * answers `application/dicom+json`, an array of studies (empty when none matches), each with its
- * Retrieve URL; a bad parameter is 400 problem+json naming it; another tenant's URL is 404.
+ * QIDO-RS (PS3.18 10.6) at every level: Search for Studies (`/studies`), for Series (`/series`,
+ * `/studies/{study}/series`) and for Instances (`/instances`, `/studies/{study}/instances`,
+ * `/studies/{study}/series/{series}/instances`), for the default tenant under `/dicomweb` and for
+ * any tenant under `/tenants/{tenant}/dicomweb`. Matching as PS3.4 C.2.2.2 (see
+ * @pacs/metadata-index); answers `application/dicom+json`, an array of results (empty when none
+ * matches, also for a study or series the tenant does not hold), each with its Retrieve URL; a
+ * bad parameter is 400 problem+json naming it; an unknown tenant is 404. Each search of a tenant,
+ * answered or refused, is recorded on the audit trail ("Query", PS3.15 A.5.3.10).
  */
 @Controller()
 export class QidoController {
+  private readonly search: SearchQidoUseCase | undefined;
+
   constructor(
     private readonly tenants: TenantRegistry,
-    @Inject(METADATA_INDEX) private readonly index: MetadataIndex | null,
-  ) {}
-
-  @Get('dicomweb/studies')
-  searchDefault(@Req() req: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
-    return this.searchStudies(req, reply, this.tenants.defaultTenantId);
+    @Inject(METADATA_INDEX) index: MetadataIndex | null,
+    private readonly audit: AuditTrail,
+  ) {
+    this.search = index ? new SearchQidoUseCase(index) : undefined;
   }
 
-  @Get('tenants/:tenant/dicomweb/studies')
-  searchTenant(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('tenant') tenant: string): Promise<void> {
-    return this.searchStudies(req, reply, tenant);
+  @Get(paths('studies'))
+  searchStudies(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('tenant') tenant?: string) {
+    return this.handle(req, reply, tenant, 'study', {});
   }
 
-  private async searchStudies(req: FastifyRequest, reply: FastifyReply, tenantId: string): Promise<void> {
-    if (!this.index) throw new Error('QIDO-RS needs the metadata index (runApp metadataIndex: true)');
+  @Get(paths('series'))
+  searchAllSeries(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('tenant') tenant?: string) {
+    return this.handle(req, reply, tenant, 'series', {});
+  }
+
+  @Get(paths('studies/:study/series'))
+  searchStudySeries(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Param('study') study: string,
+    @Param('tenant') tenant?: string,
+  ) {
+    return this.handle(req, reply, tenant, 'series', { study });
+  }
+
+  @Get(paths('instances'))
+  searchAllInstances(@Req() req: FastifyRequest, @Res() reply: FastifyReply, @Param('tenant') tenant?: string) {
+    return this.handle(req, reply, tenant, 'instance', {});
+  }
+
+  @Get(paths('studies/:study/instances'))
+  searchStudyInstances(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Param('study') study: string,
+    @Param('tenant') tenant?: string,
+  ) {
+    return this.handle(req, reply, tenant, 'instance', { study });
+  }
+
+  @Get(paths('studies/:study/series/:series/instances'))
+  searchSeriesInstances(
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+    @Param('study') study: string,
+    @Param('series') series: string,
+    @Param('tenant') tenant?: string,
+  ) {
+    return this.handle(req, reply, tenant, 'instance', { study, series });
+  }
+
+  private async handle(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    tenant: string | undefined,
+    level: SearchLevel,
+    path: QidoPathUids,
+  ): Promise<void> {
+    if (!this.search) throw new Error('QIDO-RS needs the metadata index (runApp metadataIndex: true)');
+    const tenantId = tenant ?? this.tenants.defaultTenantId;
     if (!this.tenants.get(tenantId)) return sendProblem(reply, 404, `no tenant "${tenantId}"`);
-    let query: QidoQuery;
+    let search: QidoSearch;
     try {
-      query = parseQidoQuery(new URL(req.url, 'http://localhost').searchParams);
+      search = await this.search.parse(tenantId, level, path, new URL(req.url, 'http://localhost').searchParams);
     } catch (error) {
-      if (error instanceof QueryError) return sendProblem(reply, 400, error.message);
+      if (error instanceof QueryError) {
+        this.audited(req, tenantId, 'failure', error.message);
+        return sendProblem(reply, 400, error.message);
+      }
       throw error;
     }
-    const { results, more } = await this.index.searchStudies(
-      tenantId,
-      query.keys,
-      { ...(query.limit !== undefined ? { limit: query.limit } : {}), offset: query.offset },
-      { fuzzy: query.fuzzy },
-    );
-    const prefix = req.url.startsWith('/tenants/') ? `/tenants/${tenantId}` : '';
-    const base = `${req.protocol}://${req.headers.host ?? 'localhost'}${prefix}/dicomweb`;
-    const body = results.map((study) => ({
-      ...study,
-      // Retrieve URL (0008,1190) of the study (PS3.18 10.6.3.3.1).
-      '00081190': { vr: 'UR', Value: [`${base}/studies/${String(study['0020000D']?.Value?.[0])}`] },
-    }));
+    const prefix = tenant === undefined ? '' : `/tenants/${tenantId}`;
+    const baseUrl = `${req.protocol}://${req.headers.host ?? 'localhost'}${prefix}/dicomweb`;
+    let answer: Awaited<ReturnType<SearchQidoUseCase['execute']>>;
+    try {
+      answer = await this.search.execute(tenantId, search, baseUrl);
+    } catch (error) {
+      this.audited(req, tenantId, 'failure', error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+    this.audited(req, tenantId, 'success');
+    const { results, more } = answer;
     // PS3.18 8.3.4.4: more results than returned are announced in a Warning header.
     if (more) void reply.header('Warning', '299 pacs "There are additional results that can be requested"');
-    await reply.status(200).header('Content-Type', 'application/dicom+json').send(JSON.stringify(body));
+    await reply.status(200).header('Content-Type', 'application/dicom+json').send(JSON.stringify(results));
   }
-}
 
-async function sendProblem(reply: FastifyReply, status: number, detail: string): Promise<void> {
-  const titles: Record<number, string> = { 400: 'Bad Request', 404: 'Not Found' };
-  await reply
-    .status(status)
-    .header('Content-Type', 'application/problem+json')
-    .send(JSON.stringify({ type: 'about:blank', title: titles[status] ?? 'Error', status, detail }));
+  /** The search's audit record: the client, the URL searched and its query parameters. */
+  private audited(req: FastifyRequest, tenantId: string, outcome: AuditedQuery['outcome'], failure?: string): void {
+    const url = requestUrl(req);
+    this.audit.publish([
+      queryAuditEvent(
+        {
+          tenantId,
+          correlationId: `qido-${randomUUID()}`,
+          requestor: httpClient(req),
+          responder: { userId: url },
+          target: { url },
+          query: Buffer.from(rawQuery(req), 'utf8'),
+          keys: queryParameters(req),
+          outcome,
+          ...(failure !== undefined ? { failure } : {}),
+        },
+        new Date(),
+      ),
+    ]);
+  }
 }

@@ -1,15 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TenantRegistry } from '@pacs/ingest';
+import { QueryAuditModule } from './audit/query-audit.module';
+import { DimseQueryRetrieveModule } from './dimse/dimse-query-retrieve.module';
 import { QidoController } from './qido.controller';
+import { WADO_RS_CONTROLLERS } from './wado';
+import { WadoUriController } from './wado-uri';
 
-/** The gateway's read path: QIDO-RS (more to come: WADO-RS, WADO-URI, C-FIND, C-MOVE, C-GET). */
+/**
+ * The gateway's read path: QIDO-RS, WADO-RS, WADO-URI, and the DIMSE Query/Retrieve SCP (C-FIND,
+ * C-MOVE, C-GET), each query and retrieve recorded on the audit trail (`audit.event`).
+ */
 @Module({})
 export class QueryModule {
   static register({ tenants }: { tenants: TenantRegistry }): DynamicModule {
     return {
       module: QueryModule,
+      imports: [QueryAuditModule, DimseQueryRetrieveModule],
       providers: [{ provide: TenantRegistry, useValue: tenants }],
-      controllers: [QidoController],
+      controllers: [QidoController, ...WADO_RS_CONTROLLERS, WadoUriController],
     };
   }
 }

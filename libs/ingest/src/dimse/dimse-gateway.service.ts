@@ -1,14 +1,26 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { isIP } from 'node:net';
+import type { ConnectionOptions } from 'node:tls';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { DicomConfig } from '@pacs/config';
+import type { DicomDataset } from '@pacs/dicom';
 import {
   DimseServer,
   DimseStatus,
+  DimseStatusError,
   type AssociationRequest,
   type DimseCommand,
   type DimseRequestContext,
+  type DimseRequestHandlers,
   type DimseResult,
+  type MovePlan,
 } from '@pacs/dimse';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { Readable } from 'node:stream';
@@ -16,13 +28,17 @@ import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
 import { InstancesTransferredAudit, publishInstancesTransferred } from '../audit/instances-transferred.audit';
 import { StoreInstanceError } from '../store/store-instance.errors';
 import { StoreInstanceUseCase } from '../store/store-instance.use-case';
+import { moveDestinationOf, type MoveDestinationConfig, type Tenant } from '../tenants/tenant';
 import { TenantRegistry } from '../tenants/tenant-registry';
 import { decideAssociation } from './association-policy';
 import { DICOM_CONFIG } from './ingest.tokens';
+import { QUERY_RETRIEVE_SCP, type QueryRetrieveScp } from './query-retrieve-scp.port';
 
 /**
  * The DIMSE SCP of the gateway: Verification (C-ECHO) and the Storage SOP classes (C-STORE,
- * PS3.4 B.2.3 statuses) for every tenant, addressed by called AE title.
+ * PS3.4 B.2.3 statuses) for every tenant, addressed by called AE title; and, when a Query/Retrieve
+ * SCP is provided (QUERY_RETRIEVE_SCP, by the query module), C-FIND, C-GET and C-MOVE, whose
+ * Move Destinations are the tenant's `moveDestinations`.
  */
 @Injectable()
 export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -37,6 +53,7 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
     private readonly storeInstance: StoreInstanceUseCase,
     @Inject(EVENT_BUS) private readonly eventBus: EventBus,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Optional() @Inject(QUERY_RETRIEVE_SCP) private readonly queryRetrieve: QueryRetrieveScp | null = null,
   ) {}
 
   /** The port actually listened on (differs from the configured one when that was 0). */
@@ -60,7 +77,10 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
         : {}),
       logger,
       onAssociationRequest: async (request: AssociationRequest) => {
-        const { decision } = decideAssociation(request, this.tenants, this.config);
+        const { decision } = decideAssociation(request, this.tenants, {
+          acceptUnknownSopClasses: this.config.acceptUnknownSopClasses,
+          queryRetrieve: this.queryRetrieve !== null,
+        });
         if ('reject' in decision) {
           logger.warn(
             {
@@ -76,6 +96,7 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
       },
       onCEcho: () => DimseStatus.Success,
       onCStore: (ctx, command, dataset) => this.onCStore(ctx, command, dataset),
+      ...this.queryRetrieveHandlers(),
     });
     this.server.on('associationEstablished', ({ association }) => {
       this.associations.set(association.id, {
@@ -133,6 +154,64 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.server?.close({ timeoutMs: 10_000 });
+  }
+
+  /** C-FIND, C-GET and C-MOVE, handed to the Query/Retrieve SCP with the tenant of the called AE title. */
+  private queryRetrieveHandlers(): Pick<DimseRequestHandlers, 'onCFind' | 'onCGet' | 'onCMove'> {
+    const scp = this.queryRetrieve;
+    if (!scp) return {};
+    const request = (ctx: DimseRequestContext, command: DimseCommand, identifier: DicomDataset) => ({
+      tenant: this.tenantOf(ctx),
+      ctx,
+      command,
+      identifier,
+    });
+    return {
+      onCFind: (ctx, command, identifier) => scp.find(request(ctx, command, identifier)),
+      onCGet: (ctx, command, identifier) => scp.retrieve(request(ctx, command, identifier)),
+      onCMove: async (ctx, command, identifier): Promise<MovePlan> => {
+        const tenant = this.tenantOf(ctx);
+        const aeTitle = command.moveDestination ?? '';
+        const destination = moveDestinationOf(tenant, aeTitle);
+        // PS3.4 C.4.2.1.5: the Move Destination is not one this tenant may send to (the SCP logs
+        // and audits the refusal).
+        if (!destination) {
+          const failure = `move destination "${aeTitle}" unknown`;
+          scp.refused({ tenant, ctx, command, identifier }, failure);
+          throw new DimseStatusError(DimseStatus.MoveDestinationUnknown, failure);
+        }
+        const plan = await scp.retrieve({ tenant, ctx, command, identifier });
+        return {
+          ...plan,
+          destination: {
+            aeTitle: destination.aeTitle,
+            host: destination.host,
+            port: destination.port,
+            ...(destination.tls ? { tls: this.clientTls(destination) } : {}),
+          },
+        };
+      },
+    };
+  }
+
+  /** The tenant of the association (accepted only for a known called AE title, association-policy.ts). */
+  private tenantOf(ctx: DimseRequestContext): Tenant {
+    const tenant = this.tenants.byCalledAeTitle(ctx.association.info.calledAeTitle);
+    if (!tenant) throw new DimseStatusError(DimseStatus.UnableToProcessInternalError, 'no tenant for this association');
+    return tenant;
+  }
+
+  /**
+   * TLS to a C-MOVE destination (PS3.15 B.1): the listener's certificate and key as client
+   * certificate, its CA file (else the system's) to check the destination's certificate.
+   */
+  private clientTls(destination: MoveDestinationConfig): ConnectionOptions {
+    const tls = this.config.tls;
+    return {
+      ...(tls ? { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) } : {}),
+      ...(tls?.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+      ...(isIP(destination.host) === 0 ? { servername: destination.host } : {}),
+    };
   }
 
   private async onCStore(ctx: DimseRequestContext, command: DimseCommand, dataset: Readable): Promise<DimseResult> {

@@ -1,4 +1,5 @@
 import { ConfigError } from '@pacs/config';
+import { moveDestinationOf } from './tenant';
 import { loadTenantRegistry } from './tenant-registry';
 
 const defaults = { aeTitle: 'PACS', defaultTenantId: 'default', defaultDuplicatePolicy: 'new-version' as const };
@@ -69,6 +70,60 @@ describe('tenant registry', () => {
     ).toEqual(['PACS_TENANTS_FILE: AE title "SAME" belongs to both tenant "a" and tenant "b"']);
     expect(problemsOf(() => fromFile(JSON.stringify({ tenants: [{ id: 'a', aeTitles: ['PACS'] }] })))).toEqual([
       'PACS_TENANTS_FILE: AE title "PACS" belongs to both tenant "a" and tenant "default"',
+    ]);
+  });
+
+  it('reads the C-MOVE destinations of a tenant, TLS off by default', () => {
+    const registry = fromFile(
+      JSON.stringify({
+        tenants: [
+          {
+            id: 'radiology',
+            aeTitles: ['RAD_PACS'],
+            moveDestinations: [
+              { aeTitle: 'VIEWER', host: '10.0.0.7', port: 104 },
+              { aeTitle: 'ARCHIVE', host: 'archive.example.org', port: 2762, tls: true },
+            ],
+          },
+        ],
+      }),
+    );
+    const radiology = registry.get('radiology')!;
+    expect(moveDestinationOf(radiology, 'VIEWER')).toEqual({
+      aeTitle: 'VIEWER',
+      host: '10.0.0.7',
+      port: 104,
+      tls: false,
+    });
+    expect(moveDestinationOf(radiology, 'ARCHIVE   ')).toMatchObject({ host: 'archive.example.org', tls: true });
+    expect(moveDestinationOf(radiology, 'viewer')).toBeUndefined();
+    expect(moveDestinationOf(registry.get('default')!, 'VIEWER')).toBeUndefined();
+  });
+
+  it('refuses a bad move destination, naming the tenant, the destination and the field', () => {
+    const withDestinations = (moveDestinations: unknown[]) =>
+      fromFile(JSON.stringify({ tenants: [{ id: 'rad', aeTitles: ['RAD'], moveDestinations }] }));
+    expect(problemsOf(() => withDestinations([{ aeTitle: 'V', host: 'h', port: 0 }]))).toEqual([
+      'PACS_TENANTS_FILE: /etc/pacs/tenants.json: tenants.0.moveDestinations.0.port: a port is 1-65535',
+    ]);
+    expect(problemsOf(() => withDestinations([{ aeTitle: 'V', host: 'not a host!', port: 104 }]))).toEqual([
+      'PACS_TENANTS_FILE: /etc/pacs/tenants.json: tenants.0.moveDestinations.0.host: expected a host name or an IP address',
+    ]);
+    expect(problemsOf(() => withDestinations([{ aeTitle: 'V', host: 'h', port: 104, tsl: true }]))[0]).toMatch(
+      /^PACS_TENANTS_FILE: \/etc\/pacs\/tenants.json: tenants.0.moveDestinations.0: .*tsl/,
+    );
+    expect(problemsOf(() => withDestinations([{ host: 'h', port: 104 }]))[0]).toMatch(
+      /tenants.0.moveDestinations.0.aeTitle: /,
+    );
+    expect(
+      problemsOf(() =>
+        withDestinations([
+          { aeTitle: 'V', host: 'h', port: 104 },
+          { aeTitle: 'V', host: 'other', port: 105 },
+        ]),
+      ),
+    ).toEqual([
+      'PACS_TENANTS_FILE: /etc/pacs/tenants.json: tenants.0.moveDestinations.1.aeTitle: move destination "V" is listed twice',
     ]);
   });
 });

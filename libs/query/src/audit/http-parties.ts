@@ -1,0 +1,31 @@
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * The HTTP client of a request as the audit trail names it: by its network address (no user
+ * authentication yet: ARCHITECTURE.md, Tenancy and access), which is also its access point.
+ */
+export function httpClient(req: FastifyRequest): { readonly userId: string; readonly address?: string } {
+  const address = req.ip;
+  return address ? { userId: address, address } : { userId: 'unknown' };
+}
+
+/** The URL of the resource a request named, without its query: what answered it. */
+export function requestUrl(req: FastifyRequest): string {
+  const path = req.url.split('?', 1)[0] ?? '';
+  return `${req.protocol}://${req.headers.host ?? 'localhost'}${path}`;
+}
+
+/** The query string of a request as received (percent-encoded), without the "?". */
+export function rawQuery(req: FastifyRequest): string {
+  const at = req.url.indexOf('?');
+  return at < 0 ? '' : req.url.slice(at + 1);
+}
+
+/** The query parameters, decoded, a repeated one's values joined by ",". */
+export function queryParameters(req: FastifyRequest): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of new URLSearchParams(rawQuery(req))) {
+    out[name] = name in out ? `${out[name]},${value}` : value;
+  }
+  return out;
+}
