@@ -1,4 +1,5 @@
 import {
+  binaryValueSize,
   hasLongLength,
   isGroupLengthTag,
   isStringVr,
@@ -23,29 +24,14 @@ export interface WriteOptions {
   readonly omit?: ReadonlySet<Tag>;
 }
 
-/** Bytes to swap by when a value of this VR was read big endian (PS3.5 7.3): the size of one number. */
-function swapSize(vr: Vr): 1 | 2 | 4 | 8 {
-  switch (vr) {
-    case 'US':
-    case 'SS':
-    case 'OW':
-    case 'AT': // group and element are two 16-bit numbers
-      return 2;
-    case 'UL':
-    case 'SL':
-    case 'FL':
-    case 'OF':
-    case 'OL':
-      return 4;
-    case 'FD':
-    case 'OD':
-    case 'SV':
-    case 'UV':
-    case 'OV':
-      return 8;
-    default:
-      return 1;
-  }
+/**
+ * Bytes to swap by when a value of this VR was read big endian (PS3.5 7.3): the size of one number
+ * (binaryValueSize), but 2 for AT, whose group and element are two 16-bit numbers; 1 (no swap) for
+ * the VRs that are not numbers.
+ */
+function swapSize(vr: Vr): number {
+  if (vr === 'AT') return 2;
+  return binaryValueSize(vr) || 1;
 }
 
 function littleEndianValue(dataset: DicomDataset, element: DicomElement): Buffer {

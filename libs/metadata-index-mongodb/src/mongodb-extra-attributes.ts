@@ -3,7 +3,11 @@ import type { DicomJsonDataset } from '@pacs/dicom';
 import {
   checkExtraAttributes,
   checkReindexProgress,
-  MetadataIndexError,
+  extraAttributesOf,
+  extrasOfNewCopy,
+  NO_EXTRA_LIST,
+  noExtraListGeneration,
+  noReindexJob,
   pickExtraAttributes,
   reindexJobOf,
   type ExtraAttribute,
@@ -13,6 +17,7 @@ import {
   type ReindexJob,
   type ReindexProgress,
   type ReindexedCopy,
+  type StoredExtraList,
 } from '@pacs/metadata-index';
 import type { ExtraListDocument, IndexCollections } from './mongodb-documents';
 import { isDuplicateKey } from './mongodb-derived-documents';
@@ -22,20 +27,12 @@ import { isDuplicateKey } from './mongodb-derived-documents';
 // batch), so that concurrent writers (indexers, reindex runners, FerretDB's updates that read and
 // write back apart) cannot lose a write: the unique indexes let one insert of each win.
 
-/** A tenant's list of extra attributes as stored. */
-export interface StoredList {
-  readonly generation: number;
-  readonly attributes: readonly ExtraAttribute[];
-  readonly jobId?: string;
-}
-
 /** A copy by SOP Instance UID and version. */
 export interface CopyKey {
   readonly sopInstanceUid: string;
   readonly version: number;
 }
 
-const NONE: StoredList = { generation: 0, attributes: [] };
 /** Tries at a new generation when another writer took the one read as next. */
 const SET_ATTEMPTS = 5;
 
@@ -45,14 +42,13 @@ export const copyKeyOf = (copy: CopyKey) => `${copy.sopInstanceUid}@${copy.versi
 export class MongoExtraAttributes {
   constructor(private readonly collections: IndexCollections) {}
 
-  async currentList(tenantId: string): Promise<StoredList> {
+  async currentList(tenantId: string): Promise<StoredExtraList> {
     const list = await this.collections.extraAttributeLists.find({ tenantId }).sort({ generation: -1 }).limit(1).next();
-    return list ? storedListOf(list) : NONE;
+    return list ? storedListOf(list) : NO_EXTRA_LIST;
   }
 
   async extrasOf(tenantId: string): Promise<ExtraAttributes> {
-    const { generation, attributes, jobId } = await this.currentList(tenantId);
-    return { generation, attributes, ...(jobId !== undefined ? { reindexJobId: jobId } : {}) };
+    return extraAttributesOf(await this.currentList(tenantId));
   }
 
   /**
@@ -61,8 +57,8 @@ export class MongoExtraAttributes {
    */
   async storeExtrasOfNewCopy(instance: IndexedInstance): Promise<void> {
     const list = await this.currentList(instance.tenantId);
-    if (list.attributes.length === 0) return;
-    const extras = pickExtraAttributes(instance.metadata ?? instance.attributes, list.attributes);
+    const extras = extrasOfNewCopy(instance, list);
+    if (extras === undefined) return;
     await this.insertExtras(instance.tenantId, [{ ...instance, extras }], list.generation);
   }
 
@@ -116,13 +112,7 @@ export class MongoExtraAttributes {
 
   async apply(tenantId: string, generation: number, copies: readonly ReindexedCopy[]): Promise<void> {
     const list = await this.collections.extraAttributeLists.findOne({ tenantId, generation });
-    if (!list) {
-      throw new MetadataIndexError(
-        'INVALID_ARGUMENT',
-        `tenant ${tenantId} has no generation ${String(generation)} of extra attributes`,
-        false,
-      );
-    }
+    if (!list) throw noExtraListGeneration(tenantId, generation);
     const attributes = storedListOf(list).attributes;
     await this.insertExtras(
       tenantId,
@@ -158,9 +148,7 @@ export class MongoExtraAttributes {
   async recordProgress(tenantId: string, jobId: string, progress: ReindexProgress): Promise<boolean> {
     checkReindexProgress(progress);
     const list = await this.collections.extraAttributeLists.findOne({ jobId });
-    if (!list || list.tenantId !== tenantId) {
-      throw new MetadataIndexError('INVALID_ARGUMENT', `tenant ${tenantId} has no reindex job ${jobId}`, false);
-    }
+    if (!list || list.tenantId !== tenantId) throw noReindexJob(tenantId, jobId);
     try {
       await this.collections.reindexProgress.insertOne({
         jobId,
@@ -228,7 +216,7 @@ export class MongoExtraAttributes {
   }
 }
 
-function storedListOf(list: ExtraListDocument): StoredList {
+function storedListOf(list: ExtraListDocument): StoredExtraList {
   return {
     generation: list.generation,
     attributes: JSON.parse(list.attributes) as ExtraAttribute[],

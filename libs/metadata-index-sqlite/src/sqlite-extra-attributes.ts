@@ -4,7 +4,11 @@ import type { DicomJsonDataset } from '@pacs/dicom';
 import {
   checkExtraAttributes,
   checkReindexProgress,
-  MetadataIndexError,
+  extraAttributesOf,
+  extrasOfNewCopy,
+  NO_EXTRA_LIST,
+  noExtraListGeneration,
+  noReindexJob,
   pickExtraAttributes,
   reindexJobOf,
   type ExtraAttribute,
@@ -15,6 +19,7 @@ import {
   type ReindexJob,
   type ReindexProgress,
   type ReindexedCopy,
+  type StoredExtraList,
 } from '@pacs/metadata-index';
 import { parse, type Row } from './sqlite-derived-rows';
 
@@ -58,15 +63,6 @@ const STATEMENTS = {
 
 type ExtraStatements = { readonly [name in keyof typeof STATEMENTS]: StatementSync };
 
-/** A tenant's list of extra attributes as stored: its generation and attributes. */
-export interface StoredList {
-  readonly generation: number;
-  readonly attributes: readonly ExtraAttribute[];
-  readonly jobId?: string;
-}
-
-const NONE: StoredList = { generation: 0, attributes: [] };
-
 /** The statements of the extra attributes on one database, and what they read and write. */
 export class SqliteExtraAttributes {
   private readonly statements: ExtraStatements;
@@ -78,9 +74,9 @@ export class SqliteExtraAttributes {
   }
 
   /** The tenant's current list (generation 0, none, before any). */
-  currentList(tenantId: string): StoredList {
+  currentList(tenantId: string): StoredExtraList {
     const row = this.statements.currentList.get(tenantId);
-    if (!row) return NONE;
+    if (!row) return NO_EXTRA_LIST;
     return {
       generation: Number(row['generation']),
       attributes: JSON.parse(String(row['attributes'])) as ExtraAttribute[],
@@ -89,8 +85,7 @@ export class SqliteExtraAttributes {
   }
 
   extrasOf(tenantId: string): ExtraAttributes {
-    const { generation, attributes, jobId } = this.currentList(tenantId);
-    return { generation, attributes, ...(jobId !== undefined ? { reindexJobId: jobId } : {}) };
+    return extraAttributesOf(this.currentList(tenantId));
   }
 
   /**
@@ -99,8 +94,8 @@ export class SqliteExtraAttributes {
    */
   storeExtrasOfNewCopy(instance: IndexedInstance): void {
     const list = this.currentList(instance.tenantId);
-    if (list.attributes.length === 0) return;
-    const extras = pickExtraAttributes(instance.metadata ?? instance.attributes, list.attributes);
+    const extras = extrasOfNewCopy(instance, list);
+    if (extras === undefined) return;
     this.statements.insertExtras.run(
       instance.tenantId,
       instance.sopInstanceUid,
@@ -152,13 +147,7 @@ export class SqliteExtraAttributes {
   /** Stores the extras of copies picked with the list of `generation`, in one transaction. */
   apply(tenantId: string, generation: number, copies: readonly ReindexedCopy[]): void {
     const row = this.statements.listOfGeneration.get(tenantId, generation);
-    if (!row) {
-      throw new MetadataIndexError(
-        'INVALID_ARGUMENT',
-        `tenant ${tenantId} has no generation ${String(generation)} of extra attributes`,
-        false,
-      );
-    }
+    if (!row) throw noExtraListGeneration(tenantId, generation);
     const attributes = JSON.parse(String(row['attributes'])) as ExtraAttribute[];
     this.db.exec('BEGIN IMMEDIATE');
     try {
@@ -189,9 +178,7 @@ export class SqliteExtraAttributes {
   recordProgress(tenantId: string, jobId: string, progress: ReindexProgress): boolean {
     checkReindexProgress(progress);
     const job = this.statements.job.get(jobId);
-    if (!job || job['tenant'] !== tenantId) {
-      throw new MetadataIndexError('INVALID_ARGUMENT', `tenant ${tenantId} has no reindex job ${jobId}`, false);
-    }
+    if (!job || job['tenant'] !== tenantId) throw noReindexJob(tenantId, jobId);
     this.db.exec('BEGIN IMMEDIATE');
     try {
       const inserted = this.statements.insertProgress.run(

@@ -168,3 +168,44 @@ export function withExtraAttributes(
 export function extraKeyLevels(attributes: readonly ExtraAttribute[]): ReadonlyMap<Tag, SearchLevel> {
   return new Map(attributes.map((extra) => [parseTag(extra.tag)!, extra.level]));
 }
+
+/** A tenant's list of extra attributes as an adapter stores it: a generation, and its job. */
+export interface StoredExtraList {
+  readonly generation: number;
+  readonly attributes: readonly ExtraAttribute[];
+  readonly jobId?: string;
+}
+
+/** The list of a tenant that has set none: generation 0, no attributes, no job. */
+export const NO_EXTRA_LIST: StoredExtraList = { generation: 0, attributes: [] };
+
+/** A stored list as the port hands it out. */
+export function extraAttributesOf({ generation, attributes, jobId }: StoredExtraList): ExtraAttributes {
+  return { generation, attributes, ...(jobId !== undefined ? { reindexJobId: jobId } : {}) };
+}
+
+/**
+ * The extras of a copy just indexed, picked with the tenant's current list from its metadata (else
+ * its index attributes); undefined when the list is empty, as there is nothing to store.
+ */
+export function extrasOfNewCopy(
+  instance: { readonly attributes: DicomJsonDataset; readonly metadata?: DicomJsonDataset },
+  list: StoredExtraList,
+): DicomJsonDataset | undefined {
+  if (list.attributes.length === 0) return undefined;
+  return pickExtraAttributes(instance.metadata ?? instance.attributes, list.attributes);
+}
+
+/** A reindex batch applied with a generation of the list the tenant never had. */
+export function noExtraListGeneration(tenantId: string, generation: number): MetadataIndexError {
+  return new MetadataIndexError(
+    'INVALID_ARGUMENT',
+    `tenant ${tenantId} has no generation ${String(generation)} of extra attributes`,
+    false,
+  );
+}
+
+/** Progress recorded for a job that is not the tenant's. */
+export function noReindexJob(tenantId: string, jobId: string): MetadataIndexError {
+  return new MetadataIndexError('INVALID_ARGUMENT', `tenant ${tenantId} has no reindex job ${jobId}`, false);
+}

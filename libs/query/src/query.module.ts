@@ -4,6 +4,7 @@ import { QueryAuditModule } from './audit/query-audit.module';
 import { DimseQueryRetrieveModule } from './dimse/dimse-query-retrieve.module';
 import { QidoController } from './qido.controller';
 import { WADO_RS_CONTROLLERS } from './wado';
+import { WadoRequests } from './wado/wado-requests';
 import { WadoUriController } from './wado-uri';
 
 /**
@@ -16,7 +17,7 @@ export class QueryModule {
     return {
       module: QueryModule,
       imports: [QueryAuditModule, DimseQueryRetrieveModule],
-      providers: [{ provide: TenantRegistry, useValue: tenants }],
+      providers: [{ provide: TenantRegistry, useValue: tenants }, WadoRequests],
       controllers: [QidoController, ...WADO_RS_CONTROLLERS, WadoUriController],
     };
   }

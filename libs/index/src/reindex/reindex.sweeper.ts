@@ -1,11 +1,11 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import type { IndexerConfig } from '@pacs/config';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 import { LOGGER, type Logger } from '@pacs/observability';
 import { INDEXER_CONFIG } from '../indexer.tokens';
 import { InstanceMetadataReader } from '../metadata/instance-metadata.reader';
-import { PeriodicTask } from '../study-stable/periodic-task';
+import { PeriodicSweeper } from '../study-stable/periodic-sweeper';
 import { RunReindexJobsUseCase } from './run-reindex-jobs.use-case';
 
 /**
@@ -15,22 +15,20 @@ import { RunReindexJobsUseCase } from './run-reindex-jobs.use-case';
  * Replicas may all run: a batch recorded by one is not recorded again by another.
  */
 @Injectable()
-export class ReindexSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly task: PeriodicTask | undefined;
-  private stopping = false;
-
+export class ReindexSweeper extends PeriodicSweeper {
   constructor(
     @Inject(METADATA_INDEX) index: MetadataIndex | null,
     @Inject(BLOB_STORE) blobStore: BlobStore,
     @Inject(INDEXER_CONFIG) config: IndexerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
+    super();
     if (!index) return; // InstanceStoredConsumer refuses to start without it
     const reindex = new RunReindexJobsUseCase(index, new InstanceMetadataReader(blobStore), logger, {
       batchSize: config.reindexBatchSize,
       stopping: () => this.stopping,
     });
-    this.task = new PeriodicTask(
+    this.schedule(
       'reindex',
       config.reindexIntervalMs,
       async () => {
@@ -38,14 +36,5 @@ export class ReindexSweeper implements OnApplicationBootstrap, BeforeApplication
       },
       logger,
     );
-  }
-
-  onApplicationBootstrap(): void {
-    this.task?.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopping = true;
-    await this.task?.stop();
   }
 }

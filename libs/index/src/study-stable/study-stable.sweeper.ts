@@ -1,11 +1,11 @@
-import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { IndexerConfig } from '@pacs/config';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 import { LOGGER, type Logger } from '@pacs/observability';
 import { INDEXER_CONFIG } from '../indexer.tokens';
 import { AnnounceStableStudiesUseCase } from './announce-stable-studies.use-case';
-import { PeriodicTask } from './periodic-task';
+import { PeriodicSweeper } from './periodic-sweeper';
 
 /**
  * Announces stable studies (`study.stable`): a sweep every `stableSweepIntervalMs` from the
@@ -14,18 +14,17 @@ import { PeriodicTask } from './periodic-task';
  * compare-and-set lets one announce each study.
  */
 @Injectable()
-export class StudyStableSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly task: PeriodicTask | undefined;
-
+export class StudyStableSweeper extends PeriodicSweeper {
   constructor(
     @Inject(METADATA_INDEX) index: MetadataIndex | null,
     @Inject(EVENT_BUS) eventBus: EventBus,
     @Inject(INDEXER_CONFIG) config: IndexerConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
+    super();
     if (!index) return; // InstanceStoredConsumer refuses to start without it
     const announce = new AnnounceStableStudiesUseCase(index, eventBus, logger, { quietMs: config.studyStableMs });
-    this.task = new PeriodicTask(
+    this.schedule(
       'study-stable-sweep',
       config.stableSweepIntervalMs,
       async () => {
@@ -34,13 +33,5 @@ export class StudyStableSweeper implements OnApplicationBootstrap, BeforeApplica
       },
       logger,
     );
-  }
-
-  onApplicationBootstrap(): void {
-    this.task?.start();
-  }
-
-  async beforeApplicationShutdown(): Promise<void> {
-    await this.task?.stop();
   }
 }

@@ -1,13 +1,8 @@
-import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
-import { TenantRegistry } from '@pacs/ingest';
-import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditTrail } from '../audit/audit-trail';
-import { WadoRetrieveAudit } from '../audit/wado-retrieve.audit';
-import { InstanceCatalog } from '../wado/instance-catalog';
-import { answer, headerValue } from '../wado/wado-routes';
-import { resolveTenant, serviceBaseUrl } from '../wado/wado-target';
+import { WadoRequests } from '../wado/wado-requests';
+import { headerValue } from '../wado/wado-routes';
+import { serviceBaseUrl } from '../wado/wado-target';
 import { parseWadoUriRequest } from './wado-uri-request';
 import { RetrieveWadoUriUseCase } from './retrieve-wado-uri.use-case';
 
@@ -21,16 +16,7 @@ import { RetrieveWadoUriUseCase } from './retrieve-wado-uri.use-case';
  */
 @Controller()
 export class WadoUriController {
-  private readonly catalog: InstanceCatalog;
-
-  constructor(
-    private readonly tenants: TenantRegistry,
-    @Inject(METADATA_INDEX) index: MetadataIndex | null,
-    @Inject(BLOB_STORE) blobs: BlobStore,
-    private readonly auditTrail: AuditTrail,
-  ) {
-    this.catalog = new InstanceCatalog(index, blobs);
-  }
+  constructor(private readonly requests: WadoRequests) {}
 
   @Get(['wado', 'tenants/:tenant/wado'])
   wado(
@@ -38,9 +24,8 @@ export class WadoUriController {
     @Res() reply: FastifyReply,
     @Param('tenant') tenant: string | undefined,
   ): Promise<void> {
-    const audit = new WadoRetrieveAudit(this.auditTrail, req, reply);
-    return answer(reply, async () => {
-      const tenantId = audit.resolved({ tenantId: resolveTenant(this.tenants, tenant) }).tenantId;
+    return this.requests.answer(req, reply, async (catalog, audit) => {
+      const tenantId = audit.resolved({ tenantId: this.requests.tenantId(tenant) }).tenantId;
       const query = new URL(req.url, 'http://localhost').searchParams;
       const request = parseWadoUriRequest(query, headerValue(req.headers.accept));
       const target = audit.resolved({
@@ -50,7 +35,7 @@ export class WadoUriController {
         seriesInstanceUid: request.seriesInstanceUid,
         sopInstanceUid: request.sopInstanceUid,
       });
-      return new RetrieveWadoUriUseCase(this.catalog.observed(audit.record)).execute(request, target);
+      return new RetrieveWadoUriUseCase(catalog).execute(request, target);
     });
   }
 }

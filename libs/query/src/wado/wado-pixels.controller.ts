@@ -1,15 +1,9 @@
-import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
-import { TenantRegistry } from '@pacs/ingest';
-import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditTrail } from '../audit/audit-trail';
-import { WadoRetrieveAudit } from '../audit/wado-retrieve.audit';
-import { InstanceCatalog } from './instance-catalog';
 import { RetrieveBulkDataUseCase } from './retrieve-bulkdata.use-case';
 import { RetrieveFramesUseCase } from './retrieve-frames.use-case';
-import { answer, headerValue, toPathParams, wadoPaths } from './wado-routes';
-import { resolveTarget } from './wado-target';
+import { WadoRequests } from './wado-requests';
+import { headerValue, wadoPaths } from './wado-routes';
 
 const INSTANCE = 'studies/:study/series/:series/instances/:instance';
 
@@ -20,16 +14,7 @@ const INSTANCE = 'studies/:study/series/:series/instances/:instance';
  */
 @Controller()
 export class WadoPixelsController {
-  private readonly catalog: InstanceCatalog;
-
-  constructor(
-    private readonly tenants: TenantRegistry,
-    @Inject(METADATA_INDEX) index: MetadataIndex | null,
-    @Inject(BLOB_STORE) blobs: BlobStore,
-    private readonly auditTrail: AuditTrail,
-  ) {
-    this.catalog = new InstanceCatalog(index, blobs);
-  }
+  constructor(private readonly requests: WadoRequests) {}
 
   @Get(wadoPaths(`${INSTANCE}/frames/:frames`))
   retrieveFrames(
@@ -37,13 +22,8 @@ export class WadoPixelsController {
     @Res() reply: FastifyReply,
     @Param() params: Record<string, string>,
   ): Promise<void> {
-    const audit = new WadoRetrieveAudit(this.auditTrail, req, reply);
-    return answer(reply, () =>
-      new RetrieveFramesUseCase(this.catalog.observed(audit.record)).execute(
-        audit.resolved(resolveTarget(req, this.tenants, toPathParams(params))),
-        params['frames'] ?? '',
-        headerValue(req.headers.accept),
-      ),
+    return this.requests.serve(req, reply, params, (catalog, target) =>
+      new RetrieveFramesUseCase(catalog).execute(target, params['frames'] ?? '', headerValue(req.headers.accept)),
     );
   }
 
@@ -53,10 +33,9 @@ export class WadoPixelsController {
     @Res() reply: FastifyReply,
     @Param() params: Record<string, string>,
   ): Promise<void> {
-    const audit = new WadoRetrieveAudit(this.auditTrail, req, reply);
-    return answer(reply, () =>
-      new RetrieveBulkDataUseCase(this.catalog.observed(audit.record)).execute(
-        audit.resolved(resolveTarget(req, this.tenants, toPathParams(params))),
+    return this.requests.serve(req, reply, params, (catalog, target) =>
+      new RetrieveBulkDataUseCase(catalog).execute(
+        target,
         params['*'] ?? '',
         headerValue(req.headers.accept),
         headerValue(req.headers.range),

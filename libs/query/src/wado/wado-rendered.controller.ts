@@ -1,20 +1,19 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
-import { TenantRegistry } from '@pacs/ingest';
-import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditTrail } from '../audit/audit-trail';
-import { WadoRetrieveAudit } from '../audit/wado-retrieve.audit';
-import { InstanceCatalog } from './instance-catalog';
 import { RetrieveRenderedUseCase } from './retrieve-rendered.use-case';
 import { RetrieveThumbnailUseCase } from './retrieve-thumbnail.use-case';
-import { answer, headerValue, toPathParams, wadoPaths } from './wado-routes';
-import { resolveTarget } from './wado-target';
+import { WadoRequests } from './wado-requests';
+import { headerValue, wadoPaths } from './wado-routes';
 
 const SERIES = 'studies/:study/series/:series';
 const INSTANCE = `${SERIES}/instances/:instance`;
 const FRAMES = `${INSTANCE}/frames/:frames`;
+
+/** A resource after each of the study, series, instance and frames URLs. */
+function everyLevel(resource: string): string[] {
+  return ['studies/:study', SERIES, INSTANCE, FRAMES].flatMap((level) => wadoPaths(`${level}/${resource}`));
+}
 
 /**
  * WADO-RS Retrieve Rendered and Thumbnail resources (PS3.18 10.4.1.1.4, 8.3.5) of a study, series,
@@ -23,33 +22,20 @@ const FRAMES = `${INSTANCE}/frames/:frames`;
  */
 @Controller()
 export class WadoRenderedController {
-  private readonly catalog: InstanceCatalog;
-
   constructor(
-    private readonly tenants: TenantRegistry,
-    @Inject(METADATA_INDEX) index: MetadataIndex | null,
-    @Inject(BLOB_STORE) blobs: BlobStore,
+    private readonly requests: WadoRequests,
     @Inject(LOGGER) private readonly logger: Logger,
-    private readonly auditTrail: AuditTrail,
-  ) {
-    this.catalog = new InstanceCatalog(index, blobs);
-  }
+  ) {}
 
-  @Get([
-    ...wadoPaths('studies/:study/rendered'),
-    ...wadoPaths(`${SERIES}/rendered`),
-    ...wadoPaths(`${INSTANCE}/rendered`),
-    ...wadoPaths(`${FRAMES}/rendered`),
-  ])
+  @Get(everyLevel('rendered'))
   retrieveRendered(
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
     @Param() params: Record<string, string>,
   ): Promise<void> {
-    const audit = new WadoRetrieveAudit(this.auditTrail, req, reply);
-    return answer(reply, () =>
-      new RetrieveRenderedUseCase(this.catalog.observed(audit.record), this.logger).execute(
-        audit.resolved(resolveTarget(req, this.tenants, toPathParams(params))),
+    return this.requests.serve(req, reply, params, (catalog, target) =>
+      new RetrieveRenderedUseCase(catalog, this.logger).execute(
+        target,
         req.url,
         headerValue(req.headers.accept),
         params['frames'],
@@ -57,25 +43,14 @@ export class WadoRenderedController {
     );
   }
 
-  @Get([
-    ...wadoPaths('studies/:study/thumbnail'),
-    ...wadoPaths(`${SERIES}/thumbnail`),
-    ...wadoPaths(`${INSTANCE}/thumbnail`),
-    ...wadoPaths(`${FRAMES}/thumbnail`),
-  ])
+  @Get(everyLevel('thumbnail'))
   retrieveThumbnail(
     @Req() req: FastifyRequest,
     @Res() reply: FastifyReply,
     @Param() params: Record<string, string>,
   ): Promise<void> {
-    const audit = new WadoRetrieveAudit(this.auditTrail, req, reply);
-    return answer(reply, () =>
-      new RetrieveThumbnailUseCase(this.catalog.observed(audit.record)).execute(
-        audit.resolved(resolveTarget(req, this.tenants, toPathParams(params))),
-        req.url,
-        headerValue(req.headers.accept),
-        params['frames'],
-      ),
+    return this.requests.serve(req, reply, params, (catalog, target) =>
+      new RetrieveThumbnailUseCase(catalog).execute(target, req.url, headerValue(req.headers.accept), params['frames']),
     );
   }
 }
