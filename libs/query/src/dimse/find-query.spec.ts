@@ -1,7 +1,8 @@
-import { readDataset, tagOf, type DicomDataset } from '@pacs/dicom';
+import { formatTag, readDataset, tagOf, type DicomDataset, type DicomJsonDataset } from '@pacs/dicom';
 import { encodeDataset, type TestElement } from '@pacs/dicom/testing';
 import { DimseStatus, DimseStatusError } from '@pacs/dimse';
 import { QueryRetrieveSopClass } from '@pacs/ingest';
+import { checkExtraAttributes, combineDateTimeKeys, extraKeyLevels, matchKey } from '@pacs/metadata-index';
 import { parseFindQuery } from './find-query';
 import { parseRetrieveQuery } from './retrieve-query';
 
@@ -177,6 +178,267 @@ describe('parseFindQuery', () => {
     );
     expect(query.returnKeys.map((k) => k.source)).toEqual(['record', 'patient-count']);
     expect(query.optionalKeysNotSupported).toBe(false);
+  });
+});
+
+describe('parseFindQuery with extra attributes and sequences', () => {
+  // A tenant's extras: ProtocolName on series, ImageType on instances, PatientComments and
+  // ReferencedStudySequence on studies.
+  const extras = extraKeyLevels(
+    checkExtraAttributes([
+      { attribute: 'ProtocolName', level: 'series' },
+      { attribute: 'ImageType', level: 'instance' },
+      { attribute: 'PatientComments', level: 'study' },
+      { attribute: 'ReferencedStudySequence', level: 'study' },
+    ]),
+  );
+  const t = (keyword: string) => formatTag(tagOf(keyword));
+  const sources = (query: ReturnType<typeof parseFindQuery>) => query.returnKeys.map((k) => [k.tag, k.source]);
+
+  it("matches and returns the tenant's extra attributes at their level and below, not above", () => {
+    const series = parseFindQuery(
+      STUDY_ROOT,
+      identifier([
+        { tag: 'QueryRetrieveLevel', value: 'SERIES' },
+        { tag: 'StudyInstanceUID', value: '1.2.3' },
+        { tag: 'ImageType', value: 'DERIVED' },
+        { tag: 'PatientComments', value: '' },
+        { tag: 'ProtocolName', value: 'CHEST*' },
+      ]),
+      extras,
+    );
+    expect(series.keys.map((k) => [k.keyword, k.match])).toEqual([
+      ['PatientComments', { kind: 'universal' }],
+      ['ProtocolName', { kind: 'wildcard', pattern: 'CHEST*' }],
+    ]);
+    // ImageType is an instance attribute: it cannot select series (FF01, returned empty).
+    expect(series.optionalKeysNotSupported).toBe(true);
+    expect(sources(series)).toEqual(
+      [
+        [tagOf('ImageType'), 'unsupported'],
+        [tagOf('StudyInstanceUID'), 'record'],
+        [tagOf('PatientComments'), 'record'],
+        [tagOf('ProtocolName'), 'record'],
+        [tagOf('SeriesInstanceUID'), 'record'],
+      ].sort(([a], [b]) => Number(a) - Number(b)),
+    );
+    const image = parseFindQuery(
+      STUDY_ROOT,
+      identifier([
+        { tag: 'QueryRetrieveLevel', value: 'IMAGE' },
+        { tag: 'StudyInstanceUID', value: '1.2.3' },
+        { tag: 'SeriesInstanceUID', value: '1.2.3.4' },
+        { tag: 'ImageType', value: 'DERIVED' },
+      ]),
+      extras,
+    );
+    expect(image.optionalKeysNotSupported).toBe(false);
+    expect(image.keys).toEqual([
+      { tag: tagOf('ImageType'), keyword: 'ImageType', vr: 'CS', match: { kind: 'single', value: 'DERIVED' } },
+    ]);
+  });
+
+  it('keeps the patient attributes alone at PATIENT level: a study extra is a STUDY key there', () => {
+    const elements = (level: string) =>
+      identifier([
+        { tag: 'QueryRetrieveLevel', value: level },
+        { tag: 'PatientComments', value: 'VIP' },
+        { tag: 'PatientID', value: 'P1' },
+      ]);
+    const patients = parseFindQuery(PATIENT_ROOT, elements('PATIENT'), extras);
+    expect(patients.optionalKeysNotSupported).toBe(true);
+    expect(patients.keys.map((k) => k.keyword)).toEqual(['PatientID']);
+    const studies = parseFindQuery(PATIENT_ROOT, elements('STUDY'), extras);
+    expect(studies.optionalKeysNotSupported).toBe(false);
+    expect(studies.keys.map((k) => [k.keyword, k.match])).toEqual([
+      ['PatientID', { kind: 'single', value: 'P1' }],
+      ['PatientComments', { kind: 'single', value: 'VIP' }],
+    ]);
+  });
+
+  it('makes an SQ key of one item a sequence key of its item keys, and returns those', () => {
+    const query = parseFindQuery(
+      STUDY_ROOT,
+      identifier([
+        { tag: 'QueryRetrieveLevel', value: 'SERIES' },
+        { tag: 'StudyInstanceUID', value: '1.2.3' },
+        {
+          tag: 'RequestAttributesSequence',
+          value: [
+            [
+              { tag: 'RequestedProcedureID', value: 'RP1' },
+              { tag: 'ScheduledProcedureStepID', value: '' },
+              { tag: 'ScheduledProcedureStepStartDate', value: '20200101-' },
+            ],
+          ],
+        },
+      ]),
+    );
+    expect(query.optionalKeysNotSupported).toBe(false);
+    const itemKeys = [
+      ['ScheduledProcedureStepStartDate', { kind: 'range', vr: 'DA', from: '20200101' }],
+      ['ScheduledProcedureStepID', { kind: 'universal' }],
+      ['RequestedProcedureID', { kind: 'single', value: 'RP1' }],
+    ];
+    const sequence = query.keys.find((k) => k.tag === tagOf('RequestAttributesSequence'))!;
+    expect(sequence.match.kind).toBe('sequence');
+    const items = sequence.match.kind === 'sequence' ? sequence.match.items : [];
+    expect(items.map((k) => [k.keyword, k.match])).toEqual(itemKeys);
+    const returned = query.returnKeys.find((k) => k.tag === tagOf('RequestAttributesSequence'))!;
+    expect(returned).toMatchObject({ vr: 'SQ', source: 'record', sequence: { match: sequence.match } });
+    const cut = returned.sequence?.itemKeys;
+    expect(cut === 'all' ? cut : cut?.map((k) => [k.tag, k.vr, k.source])).toEqual([
+      [tagOf('ScheduledProcedureStepStartDate'), 'DA', 'record'],
+      [tagOf('ScheduledProcedureStepID'), 'SH', 'record'],
+      [tagOf('RequestedProcedureID'), 'SH', 'record'],
+    ]);
+    // The item keys select items, all of them in the same item (PS3.4 C.2.2.2.6).
+    const record = (items: Array<[procedure: string, date: string]>): DicomJsonDataset => ({
+      [t('RequestAttributesSequence')]: {
+        vr: 'SQ',
+        Value: items.map(([procedure, date]) => ({
+          [t('RequestedProcedureID')]: { vr: 'SH', Value: [procedure] },
+          [t('ScheduledProcedureStepStartDate')]: { vr: 'DA', Value: [date] },
+        })),
+      },
+    });
+    expect(matchKey(sequence, record([['RP1', '20200301']]))).toBe(true);
+    expect(
+      matchKey(
+        sequence,
+        record([
+          ['RP1', '20191231'],
+          ['RP2', '20200301'],
+        ]),
+      ),
+    ).toBe(false);
+  });
+
+  it.each([
+    ['no item', []],
+    ['an empty item', [[]]],
+  ])('takes a sequence with %s as a return key: every record, the entire sequence', (_, value) => {
+    const query = parseFindQuery(
+      STUDY_ROOT,
+      identifier([
+        { tag: 'QueryRetrieveLevel', value: 'STUDY' },
+        { tag: 'ReferencedStudySequence', value },
+      ]),
+      extras,
+    );
+    expect(query.optionalKeysNotSupported).toBe(false);
+    const match = { kind: 'sequence', items: [] };
+    expect(query.keys).toEqual([
+      { tag: tagOf('ReferencedStudySequence'), keyword: 'ReferencedStudySequence', vr: 'SQ', match },
+    ]);
+    expect(query.returnKeys[0]).toEqual({
+      tag: tagOf('ReferencedStudySequence'),
+      vr: 'SQ',
+      source: 'record',
+      sequence: { match, itemKeys: 'all' },
+    });
+    expect(matchKey(query.keys[0]!, {})).toBe(true);
+  });
+
+  it('leaves a sequence the index does not hold to FF01, and a binary item key too', () => {
+    const query = parseFindQuery(
+      STUDY_ROOT,
+      identifier([
+        { tag: 'QueryRetrieveLevel', value: 'SERIES' },
+        { tag: 'StudyInstanceUID', value: '1.2.3' },
+        {
+          tag: 'ReferencedPerformedProcedureStepSequence',
+          value: [[{ tag: 'ReferencedSOPInstanceUID', value: '1.2' }]],
+        },
+        {
+          tag: 'RequestAttributesSequence',
+          value: [
+            [
+              { tag: 'RequestedProcedureID', value: 'RP1' },
+              { tag: 'ReferencedSOPInstanceUID', value: '' },
+              { tag: '00091001', vr: 'OB', value: Buffer.from([1, 2]) },
+            ],
+          ],
+        },
+      ]),
+    );
+    expect(query.optionalKeysNotSupported).toBe(true);
+    expect(query.keys.map((k) => k.keyword)).toEqual(['RequestAttributesSequence']);
+    const requests = query.keys[0]!.match;
+    expect(requests.kind === 'sequence' ? requests.items.map((k) => k.keyword) : []).toEqual([
+      'ReferencedSOPInstanceUID',
+      'RequestedProcedureID',
+    ]);
+    expect(sources(query)).toContainEqual([tagOf('ReferencedPerformedProcedureStepSequence'), 'unsupported']);
+    const itemKeys = query.returnKeys.find((k) => k.tag === tagOf('RequestAttributesSequence'))?.sequence?.itemKeys;
+    expect(itemKeys === 'all' ? [] : itemKeys?.map((k) => [k.tag, k.source])).toEqual([
+      [tagOf('ReferencedSOPInstanceUID'), 'record'],
+      [0x00091001, 'unsupported'],
+      [tagOf('RequestedProcedureID'), 'record'],
+    ]);
+  });
+
+  it('answers C000 for a sequence key of several items, and names the item key whose value is bad', () => {
+    const severalItems = failure(() =>
+      parseFindQuery(
+        STUDY_ROOT,
+        identifier([
+          { tag: 'QueryRetrieveLevel', value: 'SERIES' },
+          { tag: 'StudyInstanceUID', value: '1.2.3' },
+          {
+            tag: 'RequestAttributesSequence',
+            value: [[{ tag: 'RequestedProcedureID', value: 'RP1' }], [{ tag: 'RequestedProcedureID', value: 'RP2' }]],
+          },
+        ]),
+      ),
+    );
+    expect(severalItems).toMatchObject({
+      status: DimseStatus.UnableToProcess,
+      errorComment: 'RequestAttributesSequence (0040,0275) holds 2 items, not one',
+      offendingElement: [tagOf('RequestAttributesSequence')],
+    });
+    const badDate = failure(() =>
+      parseFindQuery(
+        STUDY_ROOT,
+        identifier([
+          { tag: 'QueryRetrieveLevel', value: 'SERIES' },
+          { tag: 'StudyInstanceUID', value: '1.2.3' },
+          { tag: 'RequestAttributesSequence', value: [[{ tag: 'ScheduledProcedureStepStartDate', value: '2020' }]] },
+        ]),
+      ),
+    );
+    expect(badDate.status).toBe(DimseStatus.UnableToProcess);
+    expect(badDate.errorComment).toMatch(/^ScheduledProcedureStepStartDate \(0040,0002\): /);
+    expect(badDate.offendingElement).toEqual([
+      tagOf('RequestAttributesSequence'),
+      tagOf('ScheduledProcedureStepStartDate'),
+    ]);
+  });
+
+  it('matches a StudyDate range and a StudyTime range each on its own: no combined date-time matching', () => {
+    const query = parseFindQuery(
+      STUDY_ROOT,
+      identifier([
+        { tag: 'QueryRetrieveLevel', value: 'STUDY' },
+        { tag: 'StudyDate', value: '20200101-20200102' },
+        { tag: 'StudyTime', value: '1000-1200' },
+      ]),
+    );
+    expect(query.keys.map((k) => [k.keyword, k.match])).toEqual([
+      ['StudyDate', { kind: 'range', vr: 'DA', from: '20200101', to: '20200102' }],
+      ['StudyTime', { kind: 'range', vr: 'TM', from: '1000', to: '1200' }],
+    ]);
+    const study = (date: string, time: string): DicomJsonDataset => ({
+      [t('StudyDate')]: { vr: 'DA', Value: [date] },
+      [t('StudyTime')]: { vr: 'TM', Value: [time] },
+    });
+    const separately = (record: DicomJsonDataset) => query.keys.every((key) => matchKey(key, record));
+    const combined = (record: DicomJsonDataset) =>
+      combineDateTimeKeys(query.keys).every((key) => matchKey(key, record));
+    // 2020-01-01 13:00 is within 2020-01-01 10:00 to 2020-01-02 12:00, but 13:00 is not 10:00-12:00.
+    expect(combined(study('20200101', '1300'))).toBe(true);
+    expect(separately(study('20200101', '1300'))).toBe(false);
+    expect(separately(study('20200102', '1100'))).toBe(true);
   });
 });
 

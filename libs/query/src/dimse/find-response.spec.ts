@@ -1,6 +1,7 @@
 import { formatTag, readDataset, tagOf, type DicomDataset, type DicomJsonDataset } from '@pacs/dicom';
 import { encodeDataset, type TestElement } from '@pacs/dicom/testing';
 import { QueryRetrieveSopClass } from '@pacs/ingest';
+import { checkExtraAttributes, extraKeyLevels } from '@pacs/metadata-index';
 import { parseFindQuery } from './find-query';
 import { buildFindResponse } from './find-response';
 
@@ -8,10 +9,14 @@ const ILE = '1.2.840.10008.1.2';
 const EBE = '1.2.840.10008.1.2.2';
 const t = (keyword: string) => formatTag(tagOf(keyword));
 
-function query(elements: TestElement[], sop: string = QueryRetrieveSopClass.StudyRootFind) {
+function query(
+  elements: TestElement[],
+  sop: string = QueryRetrieveSopClass.StudyRootFind,
+  extras?: Parameters<typeof parseFindQuery>[2],
+) {
   const read = readDataset(encodeDataset(elements, ILE, { stringEncoding: 'utf8' }));
   if (read.status !== 'complete') throw new Error('unreadable');
-  return parseFindQuery(sop, read.dataset);
+  return parseFindQuery(sop, read.dataset, extras);
 }
 
 function response(bytes: Buffer, transferSyntax = ILE): DicomDataset {
@@ -128,5 +133,116 @@ describe('buildFindResponse', () => {
     expect(out.number('NumberOfPatientRelatedStudies')).toBe(2);
     expect(out.number('NumberOfPatientRelatedInstances')).toBe(40);
     expect(out.has('NumberOfPatientRelatedSeries')).toBe(false);
+  });
+
+  describe('extra attributes and sequences', () => {
+    const extras = extraKeyLevels(
+      checkExtraAttributes([
+        { attribute: 'ProtocolName', level: 'series' },
+        { attribute: 'ReferencedSeriesSequence', level: 'series' },
+      ]),
+    );
+    const request = (procedure: string, step: string, accession: string): DicomJsonDataset => ({
+      [t('AccessionNumber')]: { vr: 'SH', Value: [accession] },
+      [t('RequestedProcedureID')]: { vr: 'SH', Value: [procedure] },
+      [t('ScheduledProcedureStepID')]: { vr: 'SH', Value: [step] },
+    });
+    const series: DicomJsonDataset = {
+      ...study('Doe'),
+      [t('SeriesInstanceUID')]: { vr: 'UI', Value: ['1.2.3.4'] },
+      [t('ProtocolName')]: { vr: 'LO', Value: ['CHEST HR'] },
+      [t('RequestAttributesSequence')]: {
+        vr: 'SQ',
+        Value: [request('RP1', 'SPS1', 'A1'), request('RP2', 'SPS2', 'A2'), request('RP2', 'SPS3', 'A3')],
+      },
+      [t('ReferencedSeriesSequence')]: {
+        vr: 'SQ',
+        Value: [
+          {
+            [t('SeriesInstanceUID')]: { vr: 'UI', Value: ['9.8.7'] },
+            [t('ReferencedInstanceSequence')]: {
+              vr: 'SQ',
+              Value: [{ [t('ReferencedSOPInstanceUID')]: { vr: 'UI', Value: ['9.8.7.1'] } }],
+            },
+          },
+        ],
+      },
+    };
+    const seriesQuery = (elements: TestElement[]) =>
+      query(
+        [{ tag: 'QueryRetrieveLevel', value: 'SERIES' }, { tag: 'StudyInstanceUID', value: '1.2.3' }, ...elements],
+        QueryRetrieveSopClass.StudyRootFind,
+        extras,
+      );
+    const items = (out: DicomDataset, keyword: string) =>
+      out.items(keyword).map((item) => [...item].map((e) => [e.tag, item.strings(e.tag).join('\\')]));
+
+    it("returns an extra attribute's value from the record", () => {
+      const out = response(buildFindResponse(seriesQuery([{ tag: 'ProtocolName', value: 'CHEST*' }]), series, context));
+      expect(out.string('ProtocolName')).toBe('CHEST HR');
+    });
+
+    it.each([
+      ['Explicit VR Big Endian', EBE],
+      ['Implicit VR Little Endian', ILE],
+    ])('returns the matching items of a sequence key, cut down to its item keys, in %s', (_, transferSyntaxUid) => {
+      const q = seriesQuery([
+        {
+          tag: 'RequestAttributesSequence',
+          value: [
+            [
+              { tag: 'RequestedProcedureID', value: 'RP2' },
+              { tag: 'ScheduledProcedureStepID', value: '' },
+              { tag: 'RequestedProcedureDescription', value: '' },
+            ],
+          ],
+        },
+        { tag: 'Modality', value: '' },
+      ]);
+      const out = response(buildFindResponse(q, series, { ...context, transferSyntaxUid }), transferSyntaxUid);
+      // Both items of RP2, without their Accession Number; the description they lack, zero length.
+      expect(items(out, 'RequestAttributesSequence')).toEqual(
+        ['SPS2', 'SPS3'].map((step) => [
+          [tagOf('RequestedProcedureDescription'), ''],
+          [tagOf('ScheduledProcedureStepID'), step],
+          [tagOf('RequestedProcedureID'), 'RP2'],
+        ]),
+      );
+      // The elements after the sequence are read where they are: its length is right.
+      expect(out.get('Modality')?.length).toBe(0);
+      expect(out.string('SeriesInstanceUID')).toBe('1.2.3.4');
+    });
+
+    it('returns the entire sequence for a key with an empty item, nested sequences included', () => {
+      const q = seriesQuery([{ tag: 'ReferencedSeriesSequence', value: [[]] }]);
+      const out = response(buildFindResponse(q, series, context));
+      const [item] = out.items('ReferencedSeriesSequence');
+      expect(item?.string('SeriesInstanceUID')).toBe('9.8.7');
+      expect(item?.items('ReferencedInstanceSequence').map((i) => i.string('ReferencedSOPInstanceUID'))).toEqual([
+        '9.8.7.1',
+      ]);
+    });
+
+    it('cuts a nested sequence down to its own item keys', () => {
+      const q = seriesQuery([
+        {
+          tag: 'ReferencedSeriesSequence',
+          value: [[{ tag: 'ReferencedInstanceSequence', value: [[{ tag: 'ReferencedSOPClassUID', value: '' }]] }]],
+        },
+      ]);
+      const out = response(buildFindResponse(q, series, context));
+      const [item] = out.items('ReferencedSeriesSequence');
+      expect([...item!].map((e) => e.tag)).toEqual([tagOf('ReferencedInstanceSequence')]);
+      const [nested] = item!.items('ReferencedInstanceSequence');
+      expect([...nested!].map((e) => [e.tag, e.length])).toEqual([[tagOf('ReferencedSOPClassUID'), 0]]);
+    });
+
+    it('writes a zero-length sequence when the record has none', () => {
+      const q = seriesQuery([{ tag: 'RequestAttributesSequence', value: [] }]);
+      const { [t('RequestAttributesSequence')]: _, ...without } = series;
+      const out = response(buildFindResponse(q, without, context));
+      expect(out.has('RequestAttributesSequence')).toBe(true);
+      expect(out.items('RequestAttributesSequence')).toEqual([]);
+    });
   });
 });

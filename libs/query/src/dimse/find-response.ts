@@ -1,4 +1,5 @@
 import { formatTag, SPECIFIC_CHARACTER_SET_TAG, type DicomJsonAttribute, type DicomJsonDataset } from '@pacs/dicom';
+import { matchingItems } from '@pacs/metadata-index';
 import {
   DEFAULT_ENCODING,
   LATIN1_ENCODING,
@@ -6,7 +7,7 @@ import {
   UTF8_ENCODING,
   type TextEncoding,
 } from './character-set-encoder';
-import { QUERY_RETRIEVE_LEVEL, type FindQuery, type ReturnKey } from './find-query';
+import { QUERY_RETRIEVE_LEVEL, type FindQuery, type ReturnKey, type SequenceReturn } from './find-query';
 import { encodeIdentifier, UnencodableTextError, type IdentifierElement } from './identifier-writer';
 import { PATIENT_COUNTS } from './qr-information-model';
 
@@ -47,8 +48,10 @@ function valueOf(
   context: FindResponseContext,
 ): DicomJsonAttribute | undefined {
   switch (key.source) {
-    case 'record':
-      return record[formatTag(key.tag)];
+    case 'record': {
+      const attribute = record[formatTag(key.tag)];
+      return key.sequence && attribute ? returnedSequence(key.sequence, attribute, context) : attribute;
+    }
     case 'retrieve-ae-title':
       return { vr: 'AE', Value: [context.retrieveAeTitle] };
     case 'availability':
@@ -70,9 +73,32 @@ function valueOf(
 }
 
 /**
+ * What a sequence key returns of the record's sequence (PS3.4 C.2.2.2.6): the items its item keys
+ * match, each with those attributes only (zero length where the item has no value, a sequence in
+ * it likewise cut down), or the entire sequence when the key's item was empty.
+ */
+function returnedSequence(
+  sequence: SequenceReturn,
+  attribute: DicomJsonAttribute,
+  context: FindResponseContext,
+): DicomJsonAttribute {
+  const items = matchingItems(sequence.match, attribute);
+  const { itemKeys } = sequence;
+  if (itemKeys === 'all') return { vr: 'SQ', Value: items };
+  return {
+    vr: 'SQ',
+    Value: items.map((item) =>
+      Object.fromEntries(
+        itemKeys.map((key) => [formatTag(key.tag), valueOf(key, item, undefined, context) ?? { vr: key.vr }]),
+      ),
+    ),
+  };
+}
+
+/**
  * The response identifier of one match (PS3.4 C.4.1.1.3.2): exactly the keys the request gave,
  * valued from the record (zero length where the record has no value, or the key is not
- * supported), plus Query/Retrieve Level and Specific Character Set (when not the default), in the
+ * supported; a sequence key's sequence as returnedSequence gives it), plus Query/Retrieve Level and Specific Character Set (when not the default), in the
  * request's character set when every value has a code in it, else in the next candidate.
  */
 export function buildFindResponse(

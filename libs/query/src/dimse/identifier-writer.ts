@@ -3,15 +3,29 @@ import {
   hasLongLength,
   isTextVr,
   parseTag,
+  SPECIFIC_CHARACTER_SET_TAG,
   transferSyntaxOf,
   type DicomJsonAttribute,
+  type DicomJsonDataset,
   type DicomJsonValue,
   type Tag,
   type Vr,
 } from '@pacs/dicom';
 import type { TextEncoding } from './character-set-encoder';
 
-/** One element of a response identifier: its tag, its VR, and its value in the DICOM JSON Model. */
+/** How the elements are laid out: the transfer syntax's VR encoding and byte order (PS3.5 7). */
+interface Layout {
+  readonly explicitVr: boolean;
+  readonly littleEndian: boolean;
+}
+
+/** Item (FFFE,E000), which opens each item of a sequence (PS3.5 7.5). */
+const ITEM_TAG = 0xfffee000;
+
+/**
+ * One element of a response identifier: its tag, its VR, and its value in the DICOM JSON Model (a
+ * sequence's items are DICOM JSON data sets).
+ */
 export interface IdentifierElement {
   readonly tag: Tag;
   readonly vr: Vr;
@@ -103,13 +117,39 @@ function binaryValue(element: IdentifierElement, size: number, littleEndian: boo
   return out;
 }
 
-function valueBytes(element: IdentifierElement, encoding: TextEncoding, littleEndian: boolean): Buffer {
+function valueBytes(element: IdentifierElement, encoding: TextEncoding, layout: Layout): Buffer {
   const size = BINARY_SIZE[element.vr];
-  if (size !== undefined) return binaryValue(element, size, littleEndian);
-  // Sequences are returned empty (no sequence matching, PS3.4 C.2.2.2.6); other binary values
-  // are not query keys.
-  if (element.vr === 'SQ' || element.vr.startsWith('O') || element.vr === 'UN') return Buffer.alloc(0);
+  if (size !== undefined) return binaryValue(element, size, layout.littleEndian);
+  if (element.vr === 'SQ') return sequenceValue(element, encoding, layout);
+  // Other binary values are not query keys.
+  if (element.vr.startsWith('O') || element.vr === 'UN') return Buffer.alloc(0);
   return stringValue(element, encoding);
+}
+
+/**
+ * The items of a sequence (PS3.5 7.5), each an Item of explicit length holding its elements in
+ * the identifier's layout and character set. Attributes of an item with bytes for value
+ * (InlineBinary, BulkDataURI: not keys) are left out, and so is a Specific Character Set of its
+ * own: the response's applies.
+ */
+function sequenceValue(element: IdentifierElement, encoding: TextEncoding, layout: Layout): Buffer {
+  const items = (element.attribute?.Value ?? []).filter(
+    (value): value is DicomJsonDataset => typeof value === 'object' && value !== null,
+  );
+  const parts: Buffer[] = [];
+  for (const item of items) {
+    const elements: IdentifierElement[] = [];
+    for (const [key, attribute] of Object.entries(item)) {
+      const tag = parseTag(key);
+      if (tag === undefined || tag === SPECIFIC_CHARACTER_SET_TAG) continue;
+      if (attribute.InlineBinary !== undefined || attribute.BulkDataURI !== undefined) continue;
+      elements.push({ tag, vr: attribute.vr, attribute });
+    }
+    const content = encodeElements(elements, encoding, layout);
+    // An item's header is a tag and a 32-bit length in every transfer syntax (PS3.5 7.5.1).
+    parts.push(header(ITEM_TAG, 'SQ', content.length, false, layout.littleEndian), content);
+  }
+  return Buffer.concat(parts);
 }
 
 function header(tag: Tag, vr: Vr, length: number, explicitVr: boolean, littleEndian: boolean): Buffer {
@@ -144,11 +184,18 @@ export function encodeIdentifier(
   encoding: TextEncoding,
 ): Buffer {
   const syntax = transferSyntaxOf(transferSyntaxUid);
-  const explicitVr = syntax?.explicitVr ?? false;
-  const littleEndian = syntax?.littleEndian ?? true;
+  const layout: Layout = { explicitVr: syntax?.explicitVr ?? false, littleEndian: syntax?.littleEndian ?? true };
+  const bytes = encodeElements(elements, encoding, layout);
+  // Deflated Explicit VR Little Endian: the whole data set is deflated (PS3.5 A.5).
+  return syntax?.deflated ? deflateRawSync(bytes) : bytes;
+}
+
+/** The elements in ascending tag order, each its header and value (see encodeIdentifier). */
+function encodeElements(elements: readonly IdentifierElement[], encoding: TextEncoding, layout: Layout): Buffer {
+  const { explicitVr, littleEndian } = layout;
   const parts: Buffer[] = [];
   for (const element of [...elements].sort((a, b) => a.tag - b.tag)) {
-    let value = valueBytes(element, encoding, littleEndian);
+    let value = valueBytes(element, encoding, layout);
     if (explicitVr && !hasLongLength(element.vr) && value.length > 0xfffe) {
       const values = element.attribute?.Value ?? [];
       let kept = values.length;
@@ -157,13 +204,11 @@ export function encodeIdentifier(
         value = valueBytes(
           { ...element, attribute: { ...element.attribute!, Value: values.slice(0, kept) } },
           encoding,
-          littleEndian,
+          layout,
         );
       }
     }
     parts.push(header(element.tag, element.vr, value.length, explicitVr, littleEndian), value);
   }
-  const bytes = Buffer.concat(parts);
-  // Deflated Explicit VR Little Endian: the whole data set is deflated (PS3.5 A.5).
-  return syntax?.deflated ? deflateRawSync(bytes) : bytes;
+  return Buffer.concat(parts);
 }

@@ -71,17 +71,29 @@ const STUDY_ATTRIBUTES = new Set([
 const SERIES_ATTRIBUTES = new Set([...tags(INDEX_KEYWORDS.series), tagOf('NumberOfSeriesRelatedInstances')]);
 const INSTANCE_ATTRIBUTES = new Set(tags(INDEX_KEYWORDS.instance));
 
+/** The Q/R level of the records of each index level (a tenant's extras are never PATIENT ones). */
+const QR_LEVEL_OF: Readonly<Record<SearchLevel, QrLevel>> = { study: 'STUDY', series: 'SERIES', instance: 'IMAGE' };
+
+const NO_EXTRAS: ReadonlyMap<Tag, SearchLevel> = new Map();
+
 /**
- * The level an attribute belongs to in the model, when this PACS can match and return it; undefined
- * for any other attribute (an optional key it does not support, PS3.4 C.4.1.1.4: answered FF01).
- * In Study Root the patient attributes are study attributes (PS3.4 C.6.2.1.2).
+ * The level an attribute belongs to in the model, when this PACS can match and return it: a
+ * built-in index attribute, else one of the tenant's extra attributes (`extras`, extraKeyLevels)
+ * at the level of its records; undefined for any other attribute (an optional key it does not
+ * support, PS3.4 C.4.1.1.4: answered FF01). In Study Root the patient attributes are study
+ * attributes (PS3.4 C.6.2.1.2).
  */
-export function levelOfAttribute(model: QrModel, tag: Tag): QrLevel | undefined {
+export function levelOfAttribute(
+  model: QrModel,
+  tag: Tag,
+  extras: ReadonlyMap<Tag, SearchLevel> = NO_EXTRAS,
+): QrLevel | undefined {
   if (PATIENT_ATTRIBUTES.has(tag)) return model === 'patient-root' ? 'PATIENT' : 'STUDY';
   if (STUDY_ATTRIBUTES.has(tag)) return 'STUDY';
   if (SERIES_ATTRIBUTES.has(tag)) return 'SERIES';
   if (INSTANCE_ATTRIBUTES.has(tag)) return 'IMAGE';
-  return undefined;
+  const extra = extras.get(tag);
+  return extra === undefined ? undefined : QR_LEVEL_OF[extra];
 }
 
 /** Whether `level` is `of` or above it in the model's hierarchy. */

@@ -6,7 +6,7 @@ import { decodeFrames } from '@pacs/dicom-imaging';
 import { encodeDataset, encodePart10File, pydicomPath, type TestElement } from '@pacs/dicom/testing';
 import { CommandField, DimseStatus, type DimseRequestContext } from '@pacs/dimse';
 import { QueryRetrieveSopClass, type QueryRetrieveRequest, type Tenant } from '@pacs/ingest';
-import type { IndexedInstance } from '@pacs/metadata-index';
+import { checkExtraAttributes, type IndexedInstance } from '@pacs/metadata-index';
 import pino from 'pino';
 import type { QueryRetrieveActivity } from './query-retrieve-audit.port';
 import { QueryRetrieveService } from './query-retrieve.service';
@@ -168,6 +168,105 @@ describe('QueryRetrieveService', () => {
       ['P2', 1, 1],
       ['P3', 1, 1],
     ]);
+  });
+
+  describe("C-FIND on a tenant's extra attributes and sequences", () => {
+    const requests = (...ids: string[]): DicomJsonDataset => ({
+      [t('RequestAttributesSequence')]: {
+        vr: 'SQ',
+        Value: ids.map((id) => ({
+          [t('RequestedProcedureID')]: { vr: 'SH', Value: [id] },
+          [t('ScheduledProcedureStepID')]: { vr: 'SH', Value: [`S-${id}`] },
+        })),
+      },
+    });
+    // Two series of study 1.1: ProtocolName in their metadata, requests among their attributes.
+    const withExtras = (base: IndexedInstance, protocol: string, ids: string[]): IndexedInstance => ({
+      ...base,
+      attributes: { ...base.attributes, ...requests(...ids) },
+      metadata: { ...base.attributes, [t('ProtocolName')]: { vr: 'LO', Value: [protocol] } },
+    });
+    const indexed = [
+      withExtras(instance('1.1', '1.1.1', '1.1.1.1', 'P1', 1), 'CHEST HR', ['RP1', 'RP2']),
+      withExtras(instance('1.1', '1.1.1', '1.1.1.2', 'P1', 2), 'CHEST HR', ['RP1', 'RP2']),
+      withExtras(instance('1.1', '1.1.2', '1.1.2.1', 'P1'), 'ABD ROUTINE', ['RP1']),
+      withExtras(instance('1.2', '1.2.1', '1.2.1.1', 'P1'), 'CHEST HR', ['RP2']),
+    ];
+    function scpWith(extras: ReturnType<typeof checkExtraAttributes>) {
+      const index = new InMemoryMetadataIndex(indexed, extras);
+      const read = jest.spyOn(index, 'getExtraAttributes');
+      const scp = new QueryRetrieveService({
+        index,
+        blobStore: {} as BlobStore,
+        logger: pino({ level: 'silent' }),
+        pageSize: 1,
+      });
+      return { scp, index, read };
+    }
+    const seriesFind = (elements: TestElement[]) =>
+      request(CommandField.CFindRq, QueryRetrieveSopClass.StudyRootFind, [
+        { tag: 'QueryRetrieveLevel', value: 'SERIES' },
+        { tag: 'StudyInstanceUID', value: '1.1' },
+        { tag: 'SeriesInstanceUID', value: '' },
+        ...elements,
+      ]);
+    async function answers(scp: QueryRetrieveService, find: QueryRetrieveRequest) {
+      const out = [];
+      for await (const match of scp.find(find)) {
+        const read = readDataset(match.identifier);
+        if (read.status !== 'complete') throw new Error('unreadable');
+        out.push({ dataset: read.dataset, optionalKeysNotSupported: match.optionalKeysNotSupported ?? false });
+      }
+      return out;
+    }
+
+    it('matches and returns an extra attribute, reading the list once per request', async () => {
+      const { scp, index, read } = scpWith(checkExtraAttributes([{ attribute: 'ProtocolName', level: 'series' }]));
+      const all = await answers(scp, seriesFind([{ tag: 'ProtocolName', value: '' }]));
+      expect(all.map((f) => [f.dataset.string('SeriesInstanceUID'), f.dataset.string('ProtocolName')])).toEqual([
+        ['1.1.1', 'CHEST HR'],
+        ['1.1.2', 'ABD ROUTINE'],
+      ]);
+      // Pages of one record: the search went on, the list was read once.
+      expect(index.searches.length).toBeGreaterThan(1);
+      expect(read.mock.calls).toEqual([['radiology']]);
+      const chest = await answers(scp, seriesFind([{ tag: 'ProtocolName', value: 'CHEST*' }]));
+      expect(chest.map((f) => [f.dataset.string('SeriesInstanceUID'), f.optionalKeysNotSupported])).toEqual([
+        ['1.1.1', false],
+      ]);
+      expect(read).toHaveBeenCalledTimes(2);
+    });
+
+    it('without the list, leaves it an optional key it does not support (FF01)', async () => {
+      const { scp } = scpWith([]);
+      const found = await answers(scp, seriesFind([{ tag: 'ProtocolName', value: 'CHEST*' }]));
+      expect(found).toHaveLength(2);
+      expect(found.every((f) => f.optionalKeysNotSupported && f.dataset.get('ProtocolName')?.length === 0)).toBe(true);
+    });
+
+    it('finds the series one of whose requests matches, returning that request', async () => {
+      const { scp } = scpWith([]);
+      const found = await answers(
+        scp,
+        seriesFind([
+          {
+            tag: 'RequestAttributesSequence',
+            value: [
+              [
+                { tag: 'RequestedProcedureID', value: 'RP2' },
+                { tag: 'ScheduledProcedureStepID', value: '' },
+              ],
+            ],
+          },
+        ]),
+      );
+      expect(found.map((f) => f.dataset.string('SeriesInstanceUID'))).toEqual(['1.1.1']);
+      expect(found[0]!.optionalKeysNotSupported).toBe(false);
+      const items = found[0]!.dataset.items('RequestAttributesSequence');
+      expect(
+        items.map((item) => [item.string('RequestedProcedureID'), item.string('ScheduledProcedureStepID')]),
+      ).toEqual([['RP2', 'S-RP2']]);
+    });
   });
 
   it('C-FIND reports an identifier it cannot use to the audit hook, and throws its status', async () => {

@@ -10,7 +10,14 @@ import {
   type RetrieveReport,
 } from '@pacs/dimse';
 import type { QueryRetrieveRequest, QueryRetrieveScp } from '@pacs/ingest';
-import type { MetadataIndex, QueryKey, SearchLevel, SearchScope, StoredInstance } from '@pacs/metadata-index';
+import {
+  extraKeyLevels,
+  type MetadataIndex,
+  type QueryKey,
+  type SearchLevel,
+  type SearchScope,
+  type StoredInstance,
+} from '@pacs/metadata-index';
 import type { Logger } from '@pacs/observability';
 import { auditedIdentifier } from './audited-identifier';
 import { convertedDataset, convertibleSyntaxes } from './converted-dataset';
@@ -59,7 +66,8 @@ function patientNameOf(record: DicomJsonDataset): string | undefined {
 /**
  * The DIMSE Query/Retrieve SCP of the Patient Root and Study Root models (PS3.4 C.4, C.6) on the
  * metadata index and the blob store, per tenant:
- * - C-FIND: the identifier becomes index keys (parseFindQuery); records are searched page by page
+ * - C-FIND: the identifier becomes index keys (parseFindQuery), the tenant's extra attributes
+ *   (read once per request) among them; records are searched page by page
  *   and each match goes out as soon as it is read, as the requested keys (buildFindResponse). At
  *   PATIENT level the studies are searched and one response per patient (Patient ID + Issuer of
  *   Patient ID) is sent, with the patient counts when asked for.
@@ -85,8 +93,9 @@ export class QueryRetrieveService implements QueryRetrieveScp {
     let outcome: QueryRetrieveActivity['outcome'] = 'cancelled';
     let failure: string | undefined;
     try {
-      query = parseFindQuery(request.command.affectedSopClassUid, request.identifier);
       const index = this.index();
+      const { attributes } = await index.getExtraAttributes(request.tenant.id);
+      query = parseFindQuery(request.command.affectedSopClassUid, request.identifier, extraKeyLevels(attributes));
       const { info } = request.ctx.association;
       const context = {
         retrieveAeTitle: info.calledAeTitle.trim(),

@@ -1,15 +1,20 @@
 // Test support: the search and listing of the metadata index port over a list of instances, with
-// the port lib's own record builders and reference matching (collectPage), so that the Query/
-// Retrieve SCP can be tested over DICOM without an index engine. The adapters' contract suite
+// the port lib's own record builders and reference matching (collectPage), and the tenants' extra
+// attributes given (the same list for every tenant, taken from each instance's metadata, else its
+// index attributes), so that the Query/Retrieve SCP can be tested over DICOM without an index engine. The adapters' contract suite
 // checks that they agree with the same reference semantics.
 import { formatTag, tagOf, type DicomJsonDataset } from '@pacs/dicom';
 import {
   collectPage,
   instanceRecord,
   modalityOf,
+  pickExtraAttributes,
   seriesAttributesOf,
   seriesRecord,
   studyRecord,
+  withExtraAttributes,
+  type ExtraAttribute,
+  type ExtraAttributes,
   type IndexedInstance,
   type MetadataIndex,
   type QueryKey,
@@ -40,7 +45,10 @@ export class InMemoryMetadataIndex implements MetadataIndex {
     [];
   private readonly current: IndexedInstance[];
 
-  constructor(instances: readonly IndexedInstance[]) {
+  constructor(
+    instances: readonly IndexedInstance[],
+    private readonly extras: readonly ExtraAttribute[] = [],
+  ) {
     const latest = new Map<string, IndexedInstance>();
     for (const instance of instances) {
       const id = `${instance.tenantId}/${instance.sopInstanceUid}`;
@@ -49,20 +57,25 @@ export class InMemoryMetadataIndex implements MetadataIndex {
     this.current = [...latest.values()];
   }
 
+  /** A record with the extra attributes of its level, from the instance its level is taken from. */
+  private withExtras(record: DicomJsonDataset, level: SearchLevel, source: IndexedInstance): DicomJsonDataset {
+    const picked = pickExtraAttributes(source.metadata ?? source.attributes, this.extras);
+    return withExtraAttributes(record, level, picked, this.extras);
+  }
+
   private studyRecords(tenantId: string): Map<string, DicomJsonDataset> {
     const records = new Map<string, DicomJsonDataset>();
     const ofTenant = this.current.filter((i) => i.tenantId === tenantId);
     for (const study of new Set(ofTenant.map((i) => i.studyInstanceUid))) {
       const instances = ofTenant.filter((i) => i.studyInstanceUid === study);
-      records.set(
-        study,
-        studyRecord(instances[instances.length - 1]!.attributes, {
-          seriesCount: new Set(instances.map((i) => i.seriesInstanceUid)).size,
-          instanceCount: instances.length,
-          modalities: instances.map((i) => modalityOf(i.attributes)).filter((m): m is string => m !== null),
-          sopClassUids: instances.map((i) => i.sopClassUid),
-        }),
-      );
+      const latest = instances[instances.length - 1]!;
+      const record = studyRecord(latest.attributes, {
+        seriesCount: new Set(instances.map((i) => i.seriesInstanceUid)).size,
+        instanceCount: instances.length,
+        modalities: instances.map((i) => modalityOf(i.attributes)).filter((m): m is string => m !== null),
+        sopClassUids: instances.map((i) => i.sopClassUid),
+      });
+      records.set(study, this.withExtras(record, 'study', latest));
     }
     return records;
   }
@@ -88,14 +101,13 @@ export class InMemoryMetadataIndex implements MetadataIndex {
     const seriesRecords = new Map<string, DicomJsonDataset>();
     for (const instance of instances) {
       const members = instances.filter((i) => i.seriesInstanceUid === instance.seriesInstanceUid);
-      seriesRecords.set(
-        instance.seriesInstanceUid,
-        seriesRecord(
-          studies.get(instance.studyInstanceUid)!,
-          seriesAttributesOf(members[members.length - 1]!.attributes),
-          members.length,
-        ),
+      const latest = members[members.length - 1]!;
+      const record = seriesRecord(
+        studies.get(instance.studyInstanceUid)!,
+        seriesAttributesOf(latest.attributes),
+        members.length,
       );
+      seriesRecords.set(instance.seriesInstanceUid, this.withExtras(record, 'series', latest));
     }
     let candidates: DicomJsonDataset[];
     if (level === 'study') {
@@ -103,7 +115,9 @@ export class InMemoryMetadataIndex implements MetadataIndex {
     } else if (level === 'series') {
       candidates = [...seriesRecords.values()];
     } else {
-      candidates = instances.map((i) => instanceRecord(seriesRecords.get(i.seriesInstanceUid)!, i.attributes));
+      candidates = instances.map((i) =>
+        this.withExtras(instanceRecord(seriesRecords.get(i.seriesInstanceUid)!, i.attributes), 'instance', i),
+      );
     }
     return collectPage(candidates, keys, page, options, 1000);
   }
@@ -151,10 +165,11 @@ export class InMemoryMetadataIndex implements MetadataIndex {
   markStudyStable(): never {
     throw new Error('not used by the Query/Retrieve SCP');
   }
-  // Extra attributes and their reindex jobs (indexer side) are not used by the Query/Retrieve SCP.
-  getExtraAttributes(): never {
-    throw new Error('not used by the Query/Retrieve SCP');
+  /** The list given, as generation 1; none (generation 0) without one. */
+  async getExtraAttributes(): Promise<ExtraAttributes> {
+    return { generation: this.extras.length > 0 ? 1 : 0, attributes: this.extras };
   }
+  // Setting extra attributes and their reindex jobs (indexer side) are not used by the Q/R SCP.
   setExtraAttributes(): never {
     throw new Error('not used by the Query/Retrieve SCP');
   }
