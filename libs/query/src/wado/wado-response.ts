@@ -34,7 +34,9 @@ export function multipartBody(
   parts: AsyncIterable<WadoPart>,
   onError: (error: unknown) => void,
 ): MultipartWriter {
-  const writer = new MultipartWriter({ type });
+  // Up to 1 MiB buffered ahead of the socket: with the default 16 KiB the per-chunk hand-offs
+  // halve a series retrieve's throughput; memory stays bounded per request.
+  const writer = new MultipartWriter({ type, highWaterMark: 1 << 20 });
   void (async () => {
     try {
       for await (const part of parts) {
