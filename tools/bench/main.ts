@@ -2,13 +2,16 @@
 // storescp receive the same synthetic CT corpus by C-STORE (storescu, one association) and by
 // STOW-RS (50 instances per request, one request at a time), one target after the other, each
 // started fresh; three rounds; the results go to docs/benchmarks.md. See that file for the method.
-import { execFileSync } from 'node:child_process';
+// `npm run bench -- --suite query`: the query/retrieve benchmark, in query-suite.ts.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { CACHE_ROOT, datasetOffsetOf, ensureCorpus, ensureLargeObject, sha256OfFile, type Corpus } from './corpus';
 import { killAll, ROOT } from './children';
-import { buildStowBodies, runStorescu, runStow, runStowStreamed, STORESCU_FLAGS } from './measure';
+import { machine } from './machine';
+import { pacsStateHash } from './query-state';
+import { parseQueryArgs, QUERY_USAGE, runQuerySuite } from './query-suite';
+import { buildStowBodies, runStorescu, runStow, runStowStreamed } from './measure';
 import { writeReport, type LargeResult, type Path, type RunInfo, type Sample } from './report';
 import {
   buildPacs,
@@ -18,12 +21,12 @@ import {
   startOrthanc,
   startPacs,
   startStorescp,
-  STORESCP_FLAGS,
   type Target,
   type TargetName,
 } from './targets';
 
-const USAGE = `usage: npm run bench -- [options]
+const USAGE = `usage: npm run bench -- [options]            the ingest suite (the default)
+       npm run bench -- --suite query [options]    the query/retrieve suite (--suite query --help)
   --instances N      corpus size (default 1000 CT instances of 512x512x16 bits, 10 studies x 2 series)
   --rounds N         measurements per target and path (default 3; the report gives the median)
   --only dimse|stow  one path only
@@ -89,27 +92,6 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 const log = (line: string) => console.log(`[bench] ${line}`);
-const firstLine = (command: string, args: string[]) => {
-  try {
-    return execFileSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-      .split('\n')[0]!
-      .trim();
-  } catch (error) {
-    return `unknown (${(error as Error).message.split('\n')[0]})`;
-  }
-};
-
-function machine(): RunInfo['machine'] {
-  return {
-    cpu: `${availableParallelism()} × ${cpus()[0]?.model ?? 'unknown'}`,
-    memory: `${(totalmem() / 2 ** 30).toFixed(1)} GiB`,
-    kernel: release(),
-    node: process.version,
-    orthanc: firstLine(ORTHANC, ['--version']),
-    dcmtk: firstLine('storescu', ['--version']),
-    disk: firstLine('sh', ['-c', 'df -hT "${TMPDIR:-/tmp}" | tail -1']),
-  };
-}
 
 const TIMEOUT_PER_INSTANCE_MS = 500;
 
@@ -239,7 +221,13 @@ async function runLarge(options: Options): Promise<LargeResult[]> {
 }
 
 async function main(): Promise<void> {
-  const options = parseArgs(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const suite = argv[argv.indexOf('--suite') + 1];
+  if (argv.includes('--suite') && suite !== 'ingest' && suite !== 'query') {
+    throw new Error(`--suite takes ingest or query\n${USAGE}`);
+  }
+  if (suite === 'query') return queryMain(argv);
+  const options = parseArgs(argv.filter((_, i) => !(argv[i] === '--suite' || argv[i - 1] === '--suite')));
   for (const tool of ['storescu', 'storescp', 'echoscu']) {
     if (!hasCommand(tool)) throw new Error(`${tool} is missing: apt-get install dcmtk`);
   }
@@ -296,8 +284,6 @@ async function main(): Promise<void> {
     only: options.only,
     skipOrthanc: options.skipOrthanc,
     largeOnly: options.largeOnly,
-    storescuFlags: STORESCU_FLAGS.join(' '),
-    storescpFlags: STORESCP_FLAGS.join(' '),
     profiled: options.cpuProfileDir !== undefined,
   };
   const table = writeReport(options.out, info, samples, large);
@@ -308,6 +294,32 @@ async function main(): Promise<void> {
     log(`${failed} measurement(s) failed, see the report`);
     process.exitCode = 1;
   }
+}
+
+/** `--suite query`: see query-suite.ts. */
+async function queryMain(argv: readonly string[]): Promise<void> {
+  if (argv.includes('--help')) {
+    console.log(QUERY_USAGE);
+    return;
+  }
+  const options = parseQueryArgs(argv);
+  for (const tool of [ORTHANC, 'cp']) {
+    if (!hasCommand(tool)) throw new Error(`${tool} is missing: apt-get install orthanc orthanc-dicomweb`);
+  }
+  const plugin = orthancDicomWebPlugin();
+  log(`building this PACS (npm run build${options.ref ? ` of ${options.ref}` : ''})`);
+  const build = buildPacs(options.ref, CACHE_ROOT);
+  // Hashed right after the build, so that edits made in the working tree meanwhile do not count.
+  const stateHash = pacsStateHash(build.main.replace(/dist\/apps\/pacs\/src\/main\.js$/, ''));
+  log(`this PACS: ${build.revision} (state sources ${stateHash})`);
+  const ok = await runQuerySuite(options, {
+    build,
+    stateHash,
+    plugin,
+    out: options.out ?? join(ROOT, 'docs/benchmarks.md'),
+    log,
+  });
+  if (!ok) process.exitCode = 1;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -63,14 +63,18 @@ const contentType = (b: string) => `multipart/related; type="application/dicom";
 export function buildStowBodies(files: readonly string[], perRequest: number): StowBody[] {
   const bodies: StowBody[] = [];
   for (let i = 0; i < files.length; i += perRequest) {
-    const b = boundary();
-    const parts: Buffer[] = [];
-    const batch = files.slice(i, i + perRequest);
-    for (const file of batch) parts.push(partHeader(b), readFileSync(file), Buffer.from('\r\n'));
-    parts.push(Buffer.from(`--${b}--\r\n`, 'latin1'));
-    bodies.push({ contentType: contentType(b), body: Buffer.concat(parts), instances: batch.length });
+    bodies.push(stowBodyOf(files.slice(i, i + perRequest).map((file) => readFileSync(file))));
   }
   return bodies;
+}
+
+/** One request body of these Part 10 files. */
+export function stowBodyOf(files: readonly Buffer[]): StowBody {
+  const b = boundary();
+  const parts: Buffer[] = [];
+  for (const file of files) parts.push(partHeader(b), file, Buffer.from('\r\n'));
+  parts.push(Buffer.from(`--${b}--\r\n`, 'latin1'));
+  return { contentType: contentType(b), body: Buffer.concat(parts), instances: files.length };
 }
 
 export interface StowRun {

@@ -16,6 +16,8 @@ export interface Target {
   readonly dicom: { readonly port: number; readonly aeTitle: string };
   /** STOW-RS URL (POST), when the target has one. */
   readonly stowUrl?: string;
+  /** DICOMweb root (no trailing slash), when the target has one: QIDO-RS and WADO-RS below it. */
+  readonly dicomWebBase?: string;
   /** Instances stored so far. */
   count(): Promise<number>;
   /** Files the target stored (pacs and storescp: its storage folder). */
@@ -99,9 +101,16 @@ export function buildPacs(ref: string | undefined, cacheRoot: string): PacsBuild
   return { main: join(dir, 'dist/apps/pacs/src/main.js'), revision: `${sha.slice(0, 7)} (${ref})` };
 }
 
-/** `node dist/apps/pacs/src/main.js` (built by buildPacs), as `npm start` runs it. */
-export async function startPacs(main: string, options: { cpuProfileDir?: string } = {}): Promise<Target> {
+/**
+ * `node dist/apps/pacs/src/main.js` (built by buildPacs), as `npm start` runs it; on empty storage
+ * in a temporary folder, or on `dataDir` (the caller's: not deleted by stop()).
+ */
+export async function startPacs(
+  main: string,
+  options: { cpuProfileDir?: string; dataDir?: string } = {},
+): Promise<Target> {
   const dir = tempDir('pacs');
+  const dataDir = options.dataDir ?? join(dir, 'data');
   const httpPort = await freePort();
   const dicomPort = await freePort();
   const args = [
@@ -110,19 +119,20 @@ export async function startPacs(main: string, options: { cpuProfileDir?: string 
     main,
   ];
   const child = spawnChild(process.execPath, args, {
-    PACS_DATA_DIR: join(dir, 'data'),
+    PACS_DATA_DIR: dataDir,
     PACS_HTTP_PORT: String(httpPort),
     PACS_DICOM_PORT: String(dicomPort),
     PACS_LOG_LEVEL: 'warn',
   });
   const base = `http://127.0.0.1:${httpPort}`;
   await waitUntil(child, 'pacs /health/ready', httpOk(`${base}/health/ready`));
-  const blobs = join(dir, 'data', 'blobs', 'hot', 'default');
+  const blobs = join(dataDir, 'blobs', 'hot', 'default');
   return {
     name: 'pacs',
     pid: child.process.pid!,
     dicom: { port: dicomPort, aeTitle: 'PACS' },
     stowUrl: `${base}/dicomweb/studies`,
+    dicomWebBase: `${base}/dicomweb`,
     count: async () => filesUnder(blobs, '.dcm').length,
     storedFiles: () => filesUnder(blobs, '.dcm'),
     usage: () => processUsage(child.process.pid!),
@@ -147,16 +157,24 @@ export function orthancDicomWebPlugin(): string {
   return plugin;
 }
 
-/** Orthanc with a generated configuration: SQLite index, fsync'ed storage (its defaults), DICOMweb. */
-export async function startOrthanc(plugin: string): Promise<Target> {
+/**
+ * Orthanc with a generated configuration: SQLite index, fsync'ed storage (its defaults), DICOMweb;
+ * on empty storage in a temporary folder, or on `storageDir` (the caller's: not deleted by
+ * stop()), with `config` merged over the generated configuration.
+ */
+export async function startOrthanc(
+  plugin: string,
+  options: { storageDir?: string; config?: Record<string, unknown> } = {},
+): Promise<Target> {
   const dir = tempDir('orthanc');
   const httpPort = await freePort();
   const dicomPort = await freePort();
-  mkdirSync(join(dir, 'storage'));
+  const storage = options.storageDir ?? join(dir, 'storage');
+  mkdirSync(storage, { recursive: true });
   const config = {
     Name: 'BENCH',
-    StorageDirectory: join(dir, 'storage'),
-    IndexDirectory: join(dir, 'storage'),
+    StorageDirectory: storage,
+    IndexDirectory: storage,
     StorageCompression: false,
     DicomAet: 'ORTHANC',
     DicomPort: dicomPort,
@@ -166,6 +184,7 @@ export async function startOrthanc(plugin: string): Promise<Target> {
     DicomCheckCalledAet: false,
     Plugins: [plugin],
     DicomWeb: { Enable: true, Root: '/dicom-web/' },
+    ...options.config,
   };
   const configPath = join(dir, 'orthanc.json');
   writeFileSync(configPath, JSON.stringify(config, null, 2));
@@ -178,6 +197,7 @@ export async function startOrthanc(plugin: string): Promise<Target> {
     pid: child.process.pid!,
     dicom: { port: dicomPort, aeTitle: 'ORTHANC' },
     stowUrl: `${base}/dicom-web/studies`,
+    dicomWebBase: `${base}/dicom-web`,
     count: async () => {
       const stats = (await (await fetch(`${base}/statistics`)).json()) as { CountInstances: number };
       return stats.CountInstances;
