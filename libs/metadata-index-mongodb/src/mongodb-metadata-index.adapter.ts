@@ -2,6 +2,7 @@ import { MongoClient, type Filter } from 'mongodb';
 import type { DicomJsonDataset } from '@pacs/dicom';
 import {
   checkIndexedInstance,
+  checkIndexedInstances,
   checkLimit,
   checkListScope,
   checkSearchScope,
@@ -119,7 +120,25 @@ export class MongoMetadataIndex implements MetadataIndex {
   }
 
   async upsertInstance(instance: IndexedInstance): Promise<UpsertOutcome> {
-    const indexedAt = checkIndexedInstance(instance);
+    return this.upsertChecked(instance, checkIndexedInstance(instance));
+  }
+
+  /**
+   * Every copy checked first (an invalid one refuses the batch, writing nothing), then each upserted
+   * as upsertInstance does, in order and one after the other: the study's indexer stays its single
+   * writer. Not atomic across the batch (no transactions): a failure part-way keeps the copies
+   * upserted before it, which is fine as the caller then gets the whole batch again, and upserting
+   * a copy again is idempotent ('unchanged') and heals what its first upsert left half-written.
+   */
+  async upsertInstances(instances: readonly IndexedInstance[]): Promise<UpsertOutcome[]> {
+    const checked = checkIndexedInstances(instances);
+    const outcomes: UpsertOutcome[] = [];
+    for (const { instance, indexedAt } of checked) outcomes.push(await this.upsertChecked(instance, indexedAt));
+    return outcomes;
+  }
+
+  /** upsertInstance of a copy checkIndexedInstance accepted (`indexedAt` is what it returned). */
+  private async upsertChecked(instance: IndexedInstance, indexedAt: string): Promise<UpsertOutcome> {
     const { instances } = this.open();
     const { tenantId, sopInstanceUid, version } = instance;
     let outcome: UpsertOutcome = 'created';

@@ -6,15 +6,14 @@ import type { DicomJsonDataset } from '@pacs/dicom';
 import { GroupSync } from '@pacs/event-bus';
 import {
   checkIndexedInstance,
+  checkIndexedInstances,
   checkLimit,
   checkListScope,
   checkSearchScope,
   collectPage,
-  instanceNumberOf,
   instanceRecord,
   instantOf,
   MetadataIndexError,
-  modalityOf,
   searchNarrowing,
   seriesRecord,
   withExtraAttributes,
@@ -36,17 +35,11 @@ import {
   type StoredInstance,
   type UpsertOutcome,
 } from '@pacs/metadata-index';
-import {
-  applyNewCurrent,
-  parse,
-  prepareStatements,
-  rebuildDerivedTables,
-  type Row,
-  type Statements,
-} from './sqlite-derived-rows';
+import { parse, prepareStatements, rebuildDerivedTables, type Row, type Statements } from './sqlite-derived-rows';
 import { SqliteExtraAttributes } from './sqlite-extra-attributes';
 import { createSchema, SCHEMA_VERSION, schemaVersionOf } from './sqlite-schema';
 import { listSql, searchSql } from './sqlite-search-sql';
+import { writeCopy } from './sqlite-upsert';
 
 export interface SqliteMetadataIndexOptions {
   /** The database file (its folder is created), or ':memory:'. */
@@ -64,10 +57,11 @@ type ListScope = SearchScope & { readonly studyInstanceUid: string };
  * the current one flagged; per series and per study their attributes, counts and the fields that
  * searches narrow on first, each indexed per tenant; per study the tokens of its PatientName. A
  * search narrows in SQL (searchSql), then checks every key with matchAttribute, the reference
- * semantics. Every upsert is one transaction, so the series and study rows are kept up to date
- * incrementally. A tenant's extra attributes are stored per copy and generation
- * (sqlite-extra-attributes.ts) and added to the records as they are read: the study's and series'
- * from the copy they take their attributes from; searches do not narrow on them in SQL.
+ * semantics. Every upsert, or batch of them, is one transaction, so the series and study rows
+ * are kept up to date incrementally (sqlite-upsert.ts). A tenant's extra attributes are stored per
+ * copy and generation (sqlite-extra-attributes.ts) and added to the records as they are read: the
+ * study's and series' from the copy they take their attributes from; searches do not narrow on
+ * them in SQL.
  */
 export class SqliteMetadataIndex implements MetadataIndex {
   private db: DatabaseSync | undefined;
@@ -96,9 +90,10 @@ export class SqliteMetadataIndex implements MetadataIndex {
     const db = new DatabaseSync(this.options.file, { timeout: 2000 });
     try {
       db.exec('PRAGMA journal_mode = WAL');
-      // Commits do not sync on this thread (NORMAL); upsertInstance resolves after an fdatasync of
-      // the WAL on the thread pool, shared by the upserts committed meanwhile (group commit). It must
-      // be durable before the indexer commits its event offset, or a power loss could lose it for good.
+      // Commits do not sync on this thread (NORMAL); an upsert (or a batch) resolves after an
+      // fdatasync of the WAL on the thread pool, shared by the upserts committed meanwhile (group
+      // commit). It must be durable before the indexer commits its event offset, or a power loss
+      // could lose it for good.
       db.exec('PRAGMA synchronous = NORMAL');
       const version = schemaVersionOf(db);
       if (version > SCHEMA_VERSION) {
@@ -129,49 +124,16 @@ export class SqliteMetadataIndex implements MetadataIndex {
 
   async upsertInstance(instance: IndexedInstance): Promise<UpsertOutcome> {
     const indexedAt = checkIndexedInstance(instance);
-    const { db, statements } = this.open();
-    const { tenantId: tenant, sopInstanceUid: sop, version } = instance;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      const inserted = statements.insertCopy.run(
-        tenant,
-        instance.studyInstanceUid,
-        instance.seriesInstanceUid,
-        sop,
-        version,
-        instance.sopClassUid,
-        instance.transferSyntaxUid,
-        modalityOf(instance.attributes),
-        instance.blob.key,
-        instance.blob.size,
-        instance.blob.sha256,
-        instance.blob.tier,
-        JSON.stringify(instance.attributes),
-        instanceNumberOf(instance.attributes),
-        indexedAt,
-      );
-      if (Number(inserted.changes) === 0) {
-        db.exec('COMMIT');
-        // A redelivery after a crash: what the first delivery committed may not be synced yet.
-        await this.walSync.sync();
-        return 'unchanged';
-      }
-      if (instance.metadata) statements.insertMetadata.run(tenant, sop, version, JSON.stringify(instance.metadata));
-      this.open().extras.storeExtrasOfNewCopy(instance);
-      const previous = statements.currentCopy.get(tenant, sop);
-      // A copy older than the current one (a late event) is kept, but changes no search.
-      if (!previous || Number(previous['version']) < version) {
-        if (previous) statements.setCurrent.run(0, tenant, sop, Number(previous['version']));
-        statements.setCurrent.run(1, tenant, sop, version);
-        applyNewCurrent(statements, instance, indexedAt, previous);
-      }
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
-    await this.walSync.sync();
-    return 'created';
+    return this.committed((statements, extras) => writeCopy(statements, extras, instance, indexedAt));
+  }
+
+  /** One transaction and one sync of the WAL for the whole batch, rolled back whole on any error. */
+  async upsertInstances(instances: readonly IndexedInstance[]): Promise<UpsertOutcome[]> {
+    const checked = checkIndexedInstances(instances);
+    if (checked.length === 0) return [];
+    return this.committed((statements, extras) =>
+      checked.map(({ instance, indexedAt }) => writeCopy(statements, extras, instance, indexedAt)),
+    );
   }
 
   searchStudies(
@@ -346,6 +308,26 @@ export class SqliteMetadataIndex implements MetadataIndex {
       if (rows.length < this.listBatchSize) return;
       last = rows[rows.length - 1];
     }
+  }
+
+  /**
+   * Runs `write` in one transaction (none of it kept when it throws), then resolves once the WAL
+   * is synced: also when nothing changed, for a redelivery after a crash may find its first
+   * delivery committed but not synced yet.
+   */
+  private async committed<T>(write: (statements: Statements, extras: SqliteExtraAttributes) => T): Promise<T> {
+    const { db, statements, extras } = this.open();
+    db.exec('BEGIN IMMEDIATE');
+    let written: T;
+    try {
+      written = write(statements, extras);
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.isTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
+    await this.walSync.sync();
+    return written;
   }
 
   private prepare(sql: string): StatementSync {

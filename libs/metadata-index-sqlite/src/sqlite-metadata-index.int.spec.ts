@@ -1,6 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { GroupSync } from '@pacs/event-bus';
+import type { DicomJsonDataset } from '@pacs/dicom';
 import { indexedInstance, runMetadataIndexContract } from '@pacs/metadata-index/testing';
 import { SqliteMetadataIndex } from './sqlite-metadata-index.adapter';
 
@@ -43,5 +46,46 @@ describe('SqliteMetadataIndex extra attributes', () => {
     } finally {
       await again.close();
     }
+  });
+});
+
+describe('SqliteMetadataIndex batches', () => {
+  let index: SqliteMetadataIndex;
+  beforeEach(async () => {
+    index = new SqliteMetadataIndex({ file: join(root, `index-${++counter}.db`) });
+    await index.start();
+  });
+  afterEach(async () => {
+    jest.restoreAllMocks();
+    await index.close();
+  });
+  const copy = (sop: string, more: { version?: number; instanceNumber?: number } = {}) =>
+    indexedInstance({ study: '3.1', series: '3.1.1', sop, ...more });
+
+  it('writes a batch in one transaction and resolves after one sync of the WAL', async () => {
+    const exec = jest.spyOn(DatabaseSync.prototype, 'exec');
+    const sync = jest.spyOn(GroupSync.prototype, 'sync');
+    const batch = Array.from({ length: 50 }, (_, i) => copy(`3.1.1.${i + 1}`));
+    expect(await index.upsertInstances([...batch, batch[0]!])).toHaveLength(51);
+    expect(exec.mock.calls.map(([sql]) => sql)).toEqual(['BEGIN IMMEDIATE', 'COMMIT']);
+    expect(sync).toHaveBeenCalledTimes(1);
+    expect((await index.search('radiology', 'instance', {}, [])).results).toHaveLength(50);
+  });
+
+  it('rolls the whole batch back when a write fails part-way, and goes on', async () => {
+    await index.upsertInstance(copy('3.1.1.1'));
+    const before = await index.search('radiology', 'instance', {}, []);
+    // Valid for checkIndexedInstance, but its attributes cannot be written (JSON has no BigInt).
+    const unwritable = copy('3.1.1.9');
+    const attributes = { ...unwritable.attributes, '00280010': { vr: 'US', Value: [BigInt(512)] } };
+    const batch = [
+      copy('3.1.1.2'),
+      copy('3.1.1.1', { version: 2, instanceNumber: 7 }),
+      { ...unwritable, attributes: attributes as unknown as DicomJsonDataset },
+    ];
+    await expect(index.upsertInstances(batch)).rejects.toThrow(TypeError);
+    expect(await index.search('radiology', 'instance', {}, [])).toEqual(before);
+    expect(await index.upsertInstances(batch.slice(0, 2))).toEqual(['created', 'created']);
+    expect((await index.search('radiology', 'instance', {}, [])).results).toHaveLength(2);
   });
 });

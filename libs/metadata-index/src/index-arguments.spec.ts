@@ -1,4 +1,10 @@
-import { checkIndexedInstance, checkListScope, checkSearchScope, instantOf } from './index-arguments';
+import {
+  checkIndexedInstance,
+  checkIndexedInstances,
+  checkListScope,
+  checkSearchScope,
+  instantOf,
+} from './index-arguments';
 import { MetadataIndexError } from './metadata-index.errors';
 import type { IndexedInstance, SearchLevel, SearchScope } from './metadata-index.port';
 import { QueryError } from './query/query.errors';
@@ -60,6 +66,27 @@ describe('checkIndexedInstance', () => {
     expect(check).toThrow(MetadataIndexError);
     expect(check).toThrow(`instance 1.2.3.4 of tenant`);
     expect(check).toThrow(message);
+  });
+});
+
+describe('checkIndexedInstances', () => {
+  const now = () => new Date('2024-05-01T10:00:00Z');
+
+  it('gives each instance of a batch, in order, with the instant it was indexed', () => {
+    const later = { ...instance, sopInstanceUid: '1.2.3.5', indexedAt: '2024-05-01T12:00:00Z' };
+    expect(checkIndexedInstances([instance, later], now)).toEqual([
+      { instance, indexedAt: '2024-05-01T10:00:00.000Z' },
+      { instance: later, indexedAt: '2024-05-01T12:00:00.000Z' },
+    ]);
+    expect(checkIndexedInstances([], now)).toEqual([]);
+  });
+
+  it('refuses a batch with the error of its first invalid instance', () => {
+    const first = { ...instance, sopInstanceUid: '1.2.3.5', version: 0 };
+    const second = { ...instance, sopInstanceUid: '1.2.3.6', tenantId: '' };
+    const check = () => checkIndexedInstances([instance, first, second], now);
+    expect(check).toThrow(MetadataIndexError);
+    expect(check).toThrow('instance 1.2.3.5 of tenant radiology: version 0 is not a positive integer');
   });
 });
 

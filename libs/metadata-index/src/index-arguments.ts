@@ -84,6 +84,17 @@ export function checkIndexedInstance(instance: IndexedInstance, now: () => Date 
 }
 
 /**
+ * A batch to upsert: every instance checked as checkIndexedInstance before any is written, so that
+ * one invalid instance refuses the batch with the error it would get alone (the first one's).
+ */
+export function checkIndexedInstances(
+  instances: readonly IndexedInstance[],
+  now: () => Date = () => new Date(),
+): Array<{ readonly instance: IndexedInstance; readonly indexedAt: string }> {
+  return instances.map((instance) => ({ instance, indexedAt: checkIndexedInstance(instance, now) }));
+}
+
+/**
  * An ISO 8601 date and time with its zone (`2024-05-01T10:00:00Z`), normalized to `toISOString()`;
  * a MetadataIndexError INVALID_ARGUMENT naming `name` otherwise.
  */

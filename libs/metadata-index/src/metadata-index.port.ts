@@ -95,6 +95,8 @@ export interface SearchResult {
 export interface MetadataIndex {
   /** Records one copy; idempotent (the same tenant, SOP Instance UID and version again changes nothing). */
   upsertInstance(instance: IndexedInstance): Promise<UpsertOutcome>;
+  /** upsertInstance of each in order, the outcomes in that order; one invalid copy refuses all before any is written. */
+  upsertInstances(instances: readonly IndexedInstance[]): Promise<UpsertOutcome[]>;
   /**
    * Studies of the tenant matching every key, each as its patient and study attributes plus the
    * computed ones: NumberOfStudyRelatedSeries, NumberOfStudyRelatedInstances, ModalitiesInStudy,

@@ -1,4 +1,5 @@
 import type { MetadataIndex } from '../metadata-index.port';
+import { describeBatchUpsert } from './batch-upsert.contract';
 import { describeExtraAttributes } from './extra-attributes.contract';
 import { describeIdempotence } from './idempotence.contract';
 import { describeLevelSearch } from './level-search.contract';
@@ -25,6 +26,7 @@ export function runMetadataIndexContract(name: string, open: () => Promise<Metad
     describe('listings and versions', () => describeListings(open));
     describe('study stability', () => describeStability(open));
     describe('idempotence and bad input', () => describeIdempotence(open));
+    describe('batch upserts', () => describeBatchUpsert(open));
     describe("a tenant's extra attributes", () => describeExtraAttributes(open));
   });
 }

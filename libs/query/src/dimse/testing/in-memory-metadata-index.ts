@@ -153,6 +153,9 @@ export class InMemoryMetadataIndex implements MetadataIndex {
   upsertInstance(): never {
     throw new Error('not used by the Query/Retrieve SCP');
   }
+  upsertInstances(): never {
+    throw new Error('not used by the Query/Retrieve SCP');
+  }
   searchStudies(): never {
     throw new Error('not used by the Query/Retrieve SCP');
   }
