@@ -40,6 +40,17 @@ describe('indexer configuration', () => {
     ]);
   });
 
+  it('indexes up to 100 events of a partition together by default, up to 1000 when told', () => {
+    expect(loadIndexerConfig({})).toMatchObject({ indexBatchSize: 100 });
+    expect(loadIndexerConfig({ PACS_INDEX_BATCH_SIZE: '1000' })).toMatchObject({ indexBatchSize: 1000 });
+    expect(problems({ PACS_INDEX_BATCH_SIZE: '1001' })).toEqual([
+      'PACS_INDEX_BATCH_SIZE: expected at most 1000 events (got "1001")',
+    ]);
+    expect(problems({ PACS_INDEX_BATCH_SIZE: 'many' })).toEqual([
+      'PACS_INDEX_BATCH_SIZE: expected a positive integer (got "many")',
+    ]);
+  });
+
   it('keeps the sweep interval between 250 ms and 30 s', () => {
     expect(stableSweepIntervalMs(1000)).toBe(250);
     expect(stableSweepIntervalMs(600_000)).toBe(30_000);

@@ -12,6 +12,8 @@ export interface IndexerConfig {
   readonly reindexBatchSize: number;
   /** How often the indexer looks for reindex jobs to run or resume. */
   readonly reindexIntervalMs: number;
+  /** Most `instance.stored` events of a partition indexed together (one index transaction). */
+  readonly indexBatchSize: number;
 }
 
 /** A week: a study still receiving images after that is not waiting to become stable. */
@@ -20,6 +22,8 @@ const MAX_STUDY_STABLE_SECONDS = 7 * 24 * 3600;
 /** A batch holds the metadata of its copies in memory: a bound keeps it to some megabytes. */
 const MAX_REINDEX_BATCH_SIZE = 10_000;
 const MAX_REINDEX_INTERVAL_MS = 3_600_000;
+/** A batch's metadata is held in memory at once (some kB per copy, up to about 1 MB). */
+const MAX_INDEX_BATCH_SIZE = 1000;
 
 const indexerEnvSchema = z.object({
   PACS_STUDY_STABLE_SECONDS: positiveIntVar(60).refine((n) => n <= MAX_STUDY_STABLE_SECONDS, {
@@ -30,6 +34,9 @@ const indexerEnvSchema = z.object({
   }),
   PACS_REINDEX_INTERVAL_MS: positiveIntVar(2000).refine((n) => n <= MAX_REINDEX_INTERVAL_MS, {
     message: `expected at most ${MAX_REINDEX_INTERVAL_MS} ms (an hour)`,
+  }),
+  PACS_INDEX_BATCH_SIZE: positiveIntVar(100).refine((n) => n <= MAX_INDEX_BATCH_SIZE, {
+    message: `expected at most ${MAX_INDEX_BATCH_SIZE} events`,
   }),
 });
 
@@ -42,8 +49,9 @@ export function stableSweepIntervalMs(studyStableMs: number): number {
 }
 
 /**
- * Reads PACS_STUDY_STABLE_SECONDS (default 60), PACS_REINDEX_BATCH_SIZE (default 200) and
- * PACS_REINDEX_INTERVAL_MS (default 2000); a ConfigError names each variable that is wrong.
+ * Reads PACS_STUDY_STABLE_SECONDS (default 60), PACS_REINDEX_BATCH_SIZE (default 200),
+ * PACS_REINDEX_INTERVAL_MS (default 2000) and PACS_INDEX_BATCH_SIZE (default 100); a ConfigError
+ * names each variable that is wrong.
  */
 export function loadIndexerConfig(env: Env): IndexerConfig {
   const e = parseEnv(indexerEnvSchema, env);
@@ -53,5 +61,6 @@ export function loadIndexerConfig(env: Env): IndexerConfig {
     stableSweepIntervalMs: stableSweepIntervalMs(studyStableMs),
     reindexBatchSize: e.PACS_REINDEX_BATCH_SIZE,
     reindexIntervalMs: e.PACS_REINDEX_INTERVAL_MS,
+    indexBatchSize: e.PACS_INDEX_BATCH_SIZE,
   };
 }

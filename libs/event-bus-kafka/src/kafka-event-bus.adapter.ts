@@ -5,13 +5,17 @@ import {
   encodeEvent,
   EventBusError,
   NOOP_EVENT_BUS_LOGGER,
+  resolveBatchSubscribeOptions,
   resolveSubscribeOptions,
   tracePublish,
   type EventBus,
   type EventBusHealth,
   type EventBusLogger,
+  type BatchHandler,
+  type BatchSubscribeOptions,
   type MessageHandler,
   type PublishOptions,
+  type ResolvedSubscribeOptions,
   type SubscribeOptions,
   type Subscription,
 } from '@pacs/event-bus';
@@ -166,12 +170,27 @@ export class KafkaEventBus implements EventBus {
     );
   }
 
-  async subscribe<T>(
+  subscribe<T>(
     topic: TopicDefinition<T>,
     handler: MessageHandler<T>,
     options: SubscribeOptions,
   ): Promise<Subscription> {
-    const resolved = resolveSubscribeOptions(options);
+    return this.join(topic, ([message]) => handler(message!), resolveSubscribeOptions(options));
+  }
+
+  subscribeBatch<T>(
+    topic: TopicDefinition<T>,
+    handler: BatchHandler<T>,
+    options: BatchSubscribeOptions,
+  ): Promise<Subscription> {
+    return this.join(topic, handler, resolveBatchSubscribeOptions(options));
+  }
+
+  private async join<T>(
+    topic: TopicDefinition<T>,
+    handler: BatchHandler<T>,
+    resolved: ResolvedSubscribeOptions,
+  ): Promise<Subscription> {
     if (this.state !== 'started') {
       const code = this.state === 'new' ? 'NOT_STARTED' : 'CLOSED';
       throw new EventBusError(code, `cannot subscribe: the event bus is ${this.state}`, false);

@@ -2,16 +2,16 @@ import type { TopicDefinition } from '@pacs/contracts';
 import {
   deadLetterHeaders,
   deadLetterTopicName,
-  deliverWithRetries,
+  deliverBatchWithRetries,
   EventBusError,
+  type BatchHandler,
   type DeliveryOutcome,
   type EventBusLogger,
-  type MessageHandler,
   type ReceivedMessage,
   type ResolvedSubscribeOptions,
   type Subscription,
 } from '@pacs/event-bus';
-import type { Consumer, EachMessagePayload, IHeaders, Message } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, KafkaMessage, Message } from 'kafkajs';
 
 /** What a subscription needs from its bus. */
 export interface KafkaSubscriptionRuntime {
@@ -30,10 +30,11 @@ export const KAFKA_SYSTEM = 'kafka';
 const ABANDONED = Symbol('abandoned');
 
 /**
- * One consumer in one group on one topic. kafkajs hands each partition's messages to eachMessage one
- * after the other (partitions concurrently); the handler's retries run in place, so a failing
- * message holds its partition back (per-key order) until it is handled or dead-lettered, and its
- * offset is committed only then (autoCommit off).
+ * One consumer in one group on one topic. kafkajs hands each partition's fetched messages to
+ * eachBatch (partitions concurrently); they go to the handler in chunks of up to maxBatchSize (1 for
+ * subscribe()), one chunk after the other. The handler's retries run in place, so a failing message
+ * holds its partition back (per-key order) until it is handled or dead-lettered, and offsets are
+ * committed only then, once per chunk (autoCommit off).
  */
 export class KafkaSubscription<T> implements Subscription {
   readonly topic: string;
@@ -52,7 +53,7 @@ export class KafkaSubscription<T> implements Subscription {
     private readonly runtime: KafkaSubscriptionRuntime,
     private readonly consumer: Consumer,
     private readonly definition: TopicDefinition<T>,
-    private readonly handler: MessageHandler<T>,
+    private readonly handler: BatchHandler<T>,
     private readonly options: ResolvedSubscribeOptions,
   ) {
     this.topic = definition.name;
@@ -102,7 +103,9 @@ export class KafkaSubscription<T> implements Subscription {
       await this.consumer.run({
         autoCommit: false,
         partitionsConsumedConcurrently: this.runtime.partitions,
-        eachMessage: (payload) => this.track(this.eachMessage(payload)),
+        // Offsets are resolved as the chunks are settled: one left unresolved is fetched again.
+        eachBatchAutoResolve: false,
+        eachBatch: (payload) => this.track(this.eachBatch(payload)),
       });
       await Promise.race([joined, timedOut]);
     } catch (error) {
@@ -174,38 +177,46 @@ export class KafkaSubscription<T> implements Subscription {
     return work;
   }
 
-  private async eachMessage({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
-    // Closing or crashed: leave the message uncommitted for the group's next owner of the partition.
-    if (this.stopping.signal.aborted) return;
-    const received: ReceivedMessage = {
-      topic,
-      key: message.key?.toString('utf8') ?? '',
-      value: message.value?.toString('utf8') ?? null,
-      headers: stringHeaders(message.headers),
-      partition,
-      offset: message.offset,
-    };
-    // kafkajs heartbeats only between messages: a handler retrying for longer than the session
+  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    // kafkajs heartbeats only between batches: a handler retrying for longer than the session
     // timeout would get its partitions taken away. Heartbeat while it runs.
     const heartbeats = setInterval(() => {
       heartbeat().catch(() => undefined);
     }, this.runtime.heartbeatIntervalMs);
     try {
-      const outcome = await Promise.race([this.deliver(received), this.abandoned]);
-      if (outcome === ABANDONED || this.isAbandoned || outcome.kind === 'interrupted') return;
-      if (outcome.kind === 'dead-letter') await this.deadLetter(received, outcome);
-      // Committing offset + 1, Kafka's convention: the next message to read.
-      await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(message.offset) + 1n).toString() }]);
+      for (let start = 0; start < batch.messages.length; start += this.options.maxBatchSize) {
+        // Closing, crashed or rebalanced: leave the rest uncommitted for the partition's next owner.
+        if (this.stopping.signal.aborted || !isRunning() || isStale()) return;
+        const chunk = batch.messages
+          .slice(start, start + this.options.maxBatchSize)
+          .map((message) => received(topic, partition, message));
+        const outcomes = await Promise.race([this.deliver(chunk), this.abandoned]);
+        if (outcomes === ABANDONED || this.isAbandoned) return;
+        let next: string | undefined;
+        for (const [i, outcome] of outcomes.entries()) {
+          if (outcome.kind === 'interrupted') break;
+          const message = chunk[i]!;
+          if (outcome.kind === 'dead-letter') await this.deadLetter(message, outcome);
+          // Kafka's convention: the committed offset is the next message to read.
+          next = (BigInt(message.offset) + 1n).toString();
+        }
+        if (next !== undefined) {
+          await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+          resolveOffset((BigInt(next) - 1n).toString());
+        }
+        if (outcomes.length < chunk.length || outcomes.some((o) => o.kind === 'interrupted')) return;
+      }
     } finally {
       clearInterval(heartbeats);
     }
   }
 
-  private deliver(message: ReceivedMessage): Promise<DeliveryOutcome> {
-    return deliverWithRetries({
+  private deliver(messages: readonly ReceivedMessage[]): Promise<DeliveryOutcome[]> {
+    return deliverBatchWithRetries({
       system: KAFKA_SYSTEM,
       topic: this.definition,
-      message,
+      messages,
       handler: this.handler,
       options: this.options,
       signal: this.stopping.signal,
@@ -239,6 +250,17 @@ export class KafkaSubscription<T> implements Subscription {
       'message dead-lettered',
     );
   }
+}
+
+function received(topic: string, partition: number, message: KafkaMessage): ReceivedMessage {
+  return {
+    topic,
+    key: message.key?.toString('utf8') ?? '',
+    value: message.value?.toString('utf8') ?? null,
+    headers: stringHeaders(message.headers),
+    partition,
+    offset: message.offset,
+  };
 }
 
 function stringHeaders(headers: IHeaders | undefined): Record<string, string> {

@@ -2,10 +2,10 @@ import type { TopicDefinition } from '@pacs/contracts';
 import {
   deadLetterHeaders,
   deadLetterTopicName,
-  deliverWithRetries,
+  deliverBatchWithRetries,
+  type BatchHandler,
   type DeliveryOutcome,
   type EventBusLogger,
-  type MessageHandler,
   type ReceivedMessage,
   type ResolvedSubscribeOptions,
   type Subscription,
@@ -30,7 +30,11 @@ export interface ConsumerRuntime {
 export const SQLITE_SYSTEM = 'sqlite';
 const ABANDONED = Symbol('abandoned');
 
-/** One group's consumption of one topic: one sequential loop per partition, all concurrent. */
+/**
+ * One group's consumption of one topic: one sequential loop per partition, all concurrent. Each loop
+ * hands the fetched messages over in batches of up to maxBatchSize (1 for subscribe()) and commits
+ * once per batch.
+ */
 export class SqliteSubscription<T> implements Subscription {
   readonly topic: string;
   readonly group: string;
@@ -47,7 +51,7 @@ export class SqliteSubscription<T> implements Subscription {
   constructor(
     private readonly runtime: ConsumerRuntime,
     private readonly definition: TopicDefinition<T>,
-    private readonly handler: MessageHandler<T>,
+    private readonly handler: BatchHandler<T>,
     private readonly options: ResolvedSubscribeOptions,
     nextOffsets: readonly number[],
   ) {
@@ -111,17 +115,20 @@ export class SqliteSubscription<T> implements Subscription {
         await this.runtime.waitForAppend(this.topic, pollIntervalMs, signal);
         continue;
       }
-      for (const stored of batch) {
+      for (let start = 0; start < batch.length; start += this.options.maxBatchSize) {
         if (signal.aborted) return;
-        const message = this.received(partition, stored);
-        const outcome = await Promise.race([this.deliver(message, signal), this.abandoned]);
-        if (outcome === ABANDONED || this.isAbandoned || outcome.kind === 'interrupted') return;
-        if (!this.settle(message, stored.offset, outcome)) {
-          // Not committed: read again from the same offset, after a pause (the message comes again).
+        const chunk = batch.slice(start, start + this.options.maxBatchSize);
+        const messages = chunk.map((stored) => this.received(partition, stored));
+        const outcomes = await Promise.race([this.deliver(messages, signal), this.abandoned]);
+        if (outcomes === ABANDONED || this.isAbandoned) return;
+        const settled = this.settleAll(messages, chunk, outcomes);
+        if (settled.next !== undefined) next = settled.next;
+        if (settled.stop === 'interrupted') return;
+        if (settled.stop === 'refused') {
+          // Not committed: read again from the first uncommitted offset, after a pause (those messages come again).
           await this.runtime.waitForAppend(this.topic, pollIntervalMs, signal);
           break;
         }
-        next = stored.offset + 1;
       }
     }
   }
@@ -137,16 +144,50 @@ export class SqliteSubscription<T> implements Subscription {
     };
   }
 
-  private deliver(message: ReceivedMessage, signal: AbortSignal): Promise<DeliveryOutcome> {
-    return deliverWithRetries({
+  private deliver(messages: readonly ReceivedMessage[], signal: AbortSignal): Promise<DeliveryOutcome[]> {
+    return deliverBatchWithRetries({
       system: SQLITE_SYSTEM,
       topic: this.definition,
-      message,
+      messages,
       handler: this.handler,
       options: this.options,
       signal,
       logger: this.runtime.logger,
     });
+  }
+
+  /**
+   * Settles a batch's outcomes in order: the handled messages are committed together, with the
+   * next dead-letter copy (its commit covers them) or at the end. Stops at the first 'interrupted'
+   * (nothing after it was delivered) and at a commit the log refused. `next` is the offset after
+   * the last one committed (undefined: none was), where reading goes on.
+   */
+  private settleAll(
+    messages: readonly ReceivedMessage[],
+    chunk: readonly StoredMessage[],
+    outcomes: readonly DeliveryOutcome[],
+  ): { next: number | undefined; stop: 'interrupted' | 'refused' | undefined } {
+    let next: number | undefined;
+    let handled: { message: ReceivedMessage; offset: number } | undefined;
+    let delivered = 0;
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.kind === 'interrupted') break;
+      delivered++;
+      const offset = chunk[i]!.offset;
+      if (outcome.kind === 'handled') {
+        handled = { message: messages[i]!, offset };
+        continue;
+      }
+      if (!this.settle(messages[i]!, offset, outcome)) return { next, stop: 'refused' };
+      handled = undefined;
+      next = offset + 1;
+    }
+    if (handled) {
+      if (!this.settle(handled.message, handled.offset, { kind: 'handled', attempts: 1 }))
+        return { next, stop: 'refused' };
+      next = handled.offset + 1;
+    }
+    return { next, stop: delivered < chunk.length ? 'interrupted' : undefined };
   }
 
   /** Commits a handled message, or writes its dead-letter copy and commits; false if the log refused. */

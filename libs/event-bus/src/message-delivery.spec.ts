@@ -7,6 +7,7 @@ import {
   deliverWithRetries,
   errorCode,
   isRetriable,
+  resolveBatchSubscribeOptions,
   resolveSubscribeOptions,
   type DeliveryParams,
   type ReceivedMessage,
@@ -153,12 +154,26 @@ describe('resolveSubscribeOptions', () => {
       maxAttempts: 5,
       retryBackoffMs: 200,
       maxRetryBackoffMs: 30_000,
+      maxBatchSize: 1,
     });
   });
 
   it('refuses nonsense with SUBSCRIBE_FAILED', () => {
     expect(() => resolveSubscribeOptions({ group: '', maxAttempts: 0 })).toThrow(EventBusError);
     expect(() => resolveSubscribeOptions({ group: 'g', maxAttempts: 1.5 })).toThrow(/maxAttempts/);
+  });
+});
+
+describe('resolveBatchSubscribeOptions', () => {
+  it('takes batches of 100 unless told', () => {
+    expect(resolveBatchSubscribeOptions({ group: 'g' }).maxBatchSize).toBe(100);
+    expect(resolveBatchSubscribeOptions({ group: 'g', maxBatchSize: 7 }).maxBatchSize).toBe(7);
+  });
+
+  it('refuses a batch size that is not an integer from 1 to 10,000', () => {
+    for (const maxBatchSize of [0, -1, 2.5, 10_001, Number.NaN]) {
+      expect(() => resolveBatchSubscribeOptions({ group: 'g', maxBatchSize })).toThrow(/maxBatchSize/);
+    }
   });
 });
 

@@ -3,6 +3,7 @@ import { decodeEvent } from './event-codec';
 import { EventBusError } from './event-bus.errors';
 import {
   DLQ_HEADERS,
+  type BatchSubscribeOptions,
   type DeliveredMessage,
   type EventBusLogger,
   type MessageHandler,
@@ -17,21 +18,37 @@ export interface ResolvedSubscribeOptions {
   readonly maxAttempts: number;
   readonly retryBackoffMs: number;
   readonly maxRetryBackoffMs: number;
+  /** Most messages per handler call: 1 for subscribe(), BatchSubscribeOptions.maxBatchSize for subscribeBatch(). */
+  readonly maxBatchSize: number;
 }
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_MAX_BATCH_SIZE = 100;
+const LARGEST_BATCH_SIZE = 10_000;
 export const DEFAULT_RETRY_BACKOFF_MS = 200;
 export const DEFAULT_MAX_RETRY_BACKOFF_MS = 30_000;
 
 /** Applies the defaults and refuses nonsense (a bad option is a bug: SUBSCRIBE_FAILED, not retriable). */
 export function resolveSubscribeOptions(options: SubscribeOptions): ResolvedSubscribeOptions {
+  return resolveOptions(options, 1);
+}
+
+/** As resolveSubscribeOptions, for subscribeBatch(): maxBatchSize from 1 to 10,000 (default 100). */
+export function resolveBatchSubscribeOptions(options: BatchSubscribeOptions): ResolvedSubscribeOptions {
+  return resolveOptions(options, options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE);
+}
+
+function resolveOptions(options: SubscribeOptions, maxBatchSize: number): ResolvedSubscribeOptions {
   const resolved: ResolvedSubscribeOptions = {
     group: options.group,
     maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
     retryBackoffMs: options.retryBackoffMs ?? DEFAULT_RETRY_BACKOFF_MS,
     maxRetryBackoffMs: options.maxRetryBackoffMs ?? DEFAULT_MAX_RETRY_BACKOFF_MS,
+    maxBatchSize,
   };
   const problems: string[] = [];
+  if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > LARGEST_BATCH_SIZE)
+    problems.push(`maxBatchSize must be an integer from 1 to ${LARGEST_BATCH_SIZE}`);
   if (typeof resolved.group !== 'string' || resolved.group.length === 0)
     problems.push('group must be a non-empty string');
   if (!Number.isInteger(resolved.maxAttempts) || resolved.maxAttempts < 1)

@@ -88,6 +88,47 @@ export function traceDelivery<R>(
   );
 }
 
+/** Where a batch was delivered from, for the consumer span's attributes. */
+export interface BatchDeliveryTarget extends MessagingTarget {
+  readonly group: string;
+  readonly partition: number;
+  /** Offsets of the first and the last message. */
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  readonly messageCount: number;
+}
+
+/**
+ * Runs `handle` under one consumer span for a batch: the child of the first message's producer span
+ * (what the handler publishes joins that trace), linked to the producer spans of all of them.
+ */
+export function traceBatchDelivery<R>(
+  target: BatchDeliveryTarget,
+  headers: readonly Readonly<Record<string, string>>[],
+  handle: () => Promise<R>,
+): Promise<R> {
+  const attributes: Attributes = {
+    'messaging.system': target.system,
+    'messaging.destination.name': target.topic,
+    'messaging.operation.type': 'process',
+    'messaging.consumer.group.name': target.group,
+    'messaging.destination.partition.id': String(target.partition),
+    'messaging.batch.message_count': target.messageCount,
+    'pacs.messaging.batch.first_offset': target.firstOffset,
+    'pacs.messaging.batch.last_offset': target.lastOffset,
+  };
+  const links = headers.flatMap((carrier) => {
+    const spanContext = trace.getSpanContext(extractTraceContext(carrier));
+    return spanContext ? [{ context: spanContext }] : [];
+  });
+  const parent = extractTraceContext(headers[0] ?? {});
+  return context.with(parent, () =>
+    tracer.startActiveSpan(`process ${target.topic}`, { kind: SpanKind.CONSUMER, attributes, links }, (span) =>
+      endSpanWith(span, handle),
+    ),
+  );
+}
+
 async function endSpanWith<R>(span: Span, run: () => Promise<R>): Promise<R> {
   try {
     return await run();

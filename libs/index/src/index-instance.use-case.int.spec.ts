@@ -148,4 +148,38 @@ describe('IndexInstanceUseCase', () => {
       },
     ]);
   });
+
+  it('indexes a batch in the order given, with an unreadable copy among them, and announces each', async () => {
+    const indexed: InstanceIndexedEvent[] = [];
+    await bus.subscribe(InstanceIndexedV1, async ({ value }) => void indexed.push(value), { group: 'test' });
+    const first = await store('1.2.3.1.1');
+    const damaged = await store('1.2.3.1.2', Buffer.from('not DICOM'));
+    const third = await store('1.2.3.1.3');
+    expect(await useCase.executeBatch([first, damaged, third, first])).toEqual([
+      'created',
+      'created',
+      'created',
+      'unchanged',
+    ]);
+    await waitFor(() => indexed.length === 4, 5000, 'four instance.indexed events');
+    expect(indexed.map((e) => e.sopInstanceUid).sort()).toEqual(['1.2.3.1.1', '1.2.3.1.1', '1.2.3.1.2', '1.2.3.1.3']);
+    const { results } = await index.searchStudies('radiology', []);
+    expect(results[0]!['00201208']).toEqual({ vr: 'IS', Value: [3] });
+    expect((await metadataOf('1.2.3.1.3'))?.[key('ConvolutionKernel')]).toEqual({ vr: 'SH', Value: ['STANDARD'] });
+    expect(warnings.map((w) => w.context['sopInstanceUid'])).toEqual(['1.2.3.1.2']);
+  });
+
+  it('refuses a batch holding an event the index cannot take: nothing of it is indexed nor announced', async () => {
+    const indexed: InstanceIndexedEvent[] = [];
+    await bus.subscribe(InstanceIndexedV1, async ({ value }) => void indexed.push(value), { group: 'test' });
+    const good = await store('1.2.3.1.1');
+    const broken = { ...(await store('1.2.3.1.2')), version: 0 };
+    await expect(useCase.executeBatch([good, broken])).rejects.toMatchObject({ retriable: false });
+    const { results } = await index.searchStudies('radiology', []);
+    expect(results).toEqual([]);
+    // The bus then hands each event over alone: the good one is indexed by itself.
+    expect(await useCase.execute(good)).toBe('created');
+    await waitFor(() => indexed.length === 1, 5000, 'one instance.indexed event');
+    expect(indexed[0]!.sopInstanceUid).toBe('1.2.3.1.1');
+  });
 });

@@ -24,9 +24,9 @@ export interface IndexInstanceDeps {
 }
 
 /**
- * Indexes one `instance.stored` event, then announces `instance.indexed`: the instance is
- * queryable. The index gets the event's index attributes and the whole data set read from the
- * stored copy (its metadata, for WADO-RS); when the copy cannot be read, it is indexed without
+ * Indexes `instance.stored` events, then announces `instance.indexed` for each: the instance is
+ * queryable. The index gets each event's index attributes and the whole data set read from the
+ * stored copy (its metadata, for WADO-RS); when a copy cannot be read, it is indexed without
  * metadata (still queryable; the index attributes stand in) and a warning is logged. Idempotent: a
  * redelivered event changes nothing in the index and announces again (consumers of
  * `instance.indexed` are idempotent too).
@@ -43,24 +43,43 @@ export class IndexInstanceUseCase {
   }
 
   async execute(event: InstanceStoredEvent): Promise<UpsertOutcome> {
+    const [outcome] = await this.executeBatch([event]);
+    return outcome!;
+  }
+
+  /**
+   * Indexes the events in the order given, in one write of the index (one transaction and one sync
+   * where the index has them), then publishes their announcements together: a batch costs about
+   * what one event costs, which keeps the indexer ahead of a modality sending a study. Rejects as a
+   * whole (nothing announced) when the index refuses one of them.
+   */
+  async executeBatch(events: readonly InstanceStoredEvent[]): Promise<UpsertOutcome[]> {
+    const metadata = await Promise.all(events.map((event) => this.readMetadata(event)));
+    const indexedAt = this.now().toISOString();
+    const outcomes = await this.index.upsertInstances(
+      events.map((event, i) => ({
+        tenantId: event.tenantId,
+        studyInstanceUid: event.studyInstanceUid,
+        seriesInstanceUid: event.seriesInstanceUid,
+        sopInstanceUid: event.sopInstanceUid,
+        sopClassUid: event.sopClassUid,
+        transferSyntaxUid: event.transferSyntaxUid,
+        version: event.version,
+        blob: event.blob,
+        attributes: event.attributes as DicomJsonDataset,
+        ...(metadata[i] ? { metadata: metadata[i] } : {}),
+        indexedAt,
+      })),
+    );
+    await Promise.all(events.map((event) => this.announce(event)));
+    return outcomes;
+  }
+
+  private announce(event: InstanceStoredEvent): Promise<void> {
     const attributes = event.attributes as DicomJsonDataset;
-    const metadata = await this.readMetadata(event);
-    const outcome = await this.index.upsertInstance({
-      tenantId: event.tenantId,
-      studyInstanceUid: event.studyInstanceUid,
-      seriesInstanceUid: event.seriesInstanceUid,
-      sopInstanceUid: event.sopInstanceUid,
-      sopClassUid: event.sopClassUid,
-      transferSyntaxUid: event.transferSyntaxUid,
-      version: event.version,
-      blob: event.blob,
-      attributes,
-      ...(metadata ? { metadata } : {}),
-      indexedAt: this.now().toISOString(),
-    });
     const patientId = attributes['00100020']?.Value?.[0];
     const modality = attributes['00080060']?.Value?.[0];
-    await this.eventBus.publish(InstanceIndexedV1, {
+    return this.eventBus.publish(InstanceIndexedV1, {
       eventId: randomUUID(),
       tenantId: event.tenantId,
       occurredAt: this.now().toISOString(),
@@ -74,7 +93,6 @@ export class IndexInstanceUseCase {
       ...(typeof patientId === 'string' ? { patientId } : {}),
       ...(typeof modality === 'string' ? { modality } : {}),
     });
-    return outcome;
   }
 
   private async readMetadata(event: InstanceStoredEvent): Promise<DicomJsonDataset | undefined> {

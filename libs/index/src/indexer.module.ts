@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
-import { loadIndexerConfig } from '@pacs/config';
+import { loadIndexerConfig, type IndexerConfig } from '@pacs/config';
 import { InstanceStoredV1 } from '@pacs/contracts';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
@@ -17,7 +17,7 @@ export const INDEXER_GROUP = 'indexer';
 
 /**
  * Consumes `instance.stored` and keeps the metadata index, with each copy's metadata read from
- * the blob store. The subscription closes with the event bus at shutdown (it finishes in-flight
+ * the blob store, by batches of up to PACS_INDEX_BATCH_SIZE events of a partition. The subscription closes with the event bus at shutdown (it finishes in-flight
  * events and commits).
  */
 @Injectable()
@@ -27,6 +27,7 @@ export class InstanceStoredConsumer implements OnModuleInit {
     @Inject(METADATA_INDEX) private readonly index: MetadataIndex | null,
     @Inject(BLOB_STORE) private readonly blobStore: BlobStore,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(INDEXER_CONFIG) private readonly config: IndexerConfig,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -35,13 +36,19 @@ export class InstanceStoredConsumer implements OnModuleInit {
       metadata: new InstanceMetadataReader(this.blobStore),
       logger: this.logger,
     });
-    await this.eventBus.subscribe(
+    // In batches: the events of a partition that arrived meanwhile are indexed in one write.
+    await this.eventBus.subscribeBatch(
       InstanceStoredV1,
-      async ({ value }) => {
-        const outcome = await indexInstance.execute(value);
-        this.logger.debug({ tenantId: value.tenantId, sop: value.sopInstanceUid, outcome }, 'instance indexed');
+      async (messages) => {
+        const outcomes = await indexInstance.executeBatch(messages.map((message) => message.value));
+        for (const [i, { value }] of messages.entries()) {
+          this.logger.debug(
+            { tenantId: value.tenantId, sop: value.sopInstanceUid, outcome: outcomes[i] },
+            'instance indexed',
+          );
+        }
       },
-      { group: INDEXER_GROUP },
+      { group: INDEXER_GROUP, maxBatchSize: this.config.indexBatchSize },
     );
   }
 }
@@ -50,7 +57,8 @@ export class InstanceStoredConsumer implements OnModuleInit {
  * The indexer service: imported by the indexer app and the all-in-one app. It consumes
  * `instance.stored`, announces stable studies, serves the tenants' extra indexed attributes
  * (`/tenants/{tenant}/index/...`) and runs their reindex jobs. Its settings
- * (PACS_STUDY_STABLE_SECONDS, PACS_REINDEX_BATCH_SIZE, PACS_REINDEX_INTERVAL_MS) are read from the
+ * (PACS_STUDY_STABLE_SECONDS, PACS_REINDEX_BATCH_SIZE, PACS_REINDEX_INTERVAL_MS,
+ * PACS_INDEX_BATCH_SIZE) are read from the
  * environment when the module is built; a wrong value fails the start with a ConfigError naming
  * the variable.
  */

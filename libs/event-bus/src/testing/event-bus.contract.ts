@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { uniqueName } from '@pacs/testing';
 import { EventBusError, NonRetriableError } from '../event-bus.errors';
 import { DLQ_HEADERS, type DeliveredMessage, type EventBus } from '../event-bus.port';
+import { runBatchSubscriptionContract } from './batch-subscription.contract';
 import { activeTraceMarker, installTestTracing, TEST_TRACE_HEADER, withTraceMarker } from './trace-fixtures';
 import { deferred, waitFor } from './wait-for';
 
@@ -448,5 +449,12 @@ export function runEventBusContract(adapterName: string, harness: EventBusHarnes
       },
       testTimeout,
     );
+
+    runBatchSubscriptionContract(adapterName, {
+      newBus,
+      restart,
+      testTimeout,
+      deliveryTimeout,
+    });
   });
 }
