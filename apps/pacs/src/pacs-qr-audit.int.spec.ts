@@ -107,11 +107,18 @@ describe('pacs process: audit records of queries and retrieves', () => {
     }
     await run('storescu', ['-aet', 'CT1', '-aec', 'RAD_PACS', '127.0.0.1', dicomPort, '+sd', outbox], dcmtk);
     const deadline = Date.now() + 20_000;
+    let polls = 0;
     for (;;) {
+      polls++;
       const response = await fetch(`${app.baseUrl}/tenants/radiology/dicomweb/studies/${study}/instances`);
       if (response.status === 200 && ((await response.json()) as unknown[]).length === 3) break;
       if (Date.now() > deadline) throw new Error(`the study was not indexed within 20 s\n${app.stdout()}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    // The polls are audited too, beside their answers: the tests count records from after the last.
+    while (audited().filter(query).length < polls) {
+      if (Date.now() > deadline) throw new Error(`the audit records of ${polls} polls did not come within 20 s`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }, 60_000);
 
