@@ -2,7 +2,7 @@ import { setImmediate as yieldToOthers } from 'node:timers/promises';
 import { StudyStableV1, type StudyStableEvent, type TopicDefinition } from '@pacs/contracts';
 import { EventBusError } from '@pacs/event-bus';
 import type { MetadataIndex, QuietStudy } from '@pacs/metadata-index';
-import { AnnounceStableStudiesUseCase } from './announce-stable-studies.use-case';
+import { AnnounceStableStudiesUseCase, stableEventId } from './announce-stable-studies.use-case';
 
 /**
  * The two index methods the sweep uses, with the port's semantics: a study is quiet when its last
@@ -118,48 +118,72 @@ describe('AnnounceStableStudiesUseCase', () => {
     expect(bus.published.map((e) => e.instanceCount)).toEqual([1, 2]);
   });
 
-  it('lets one of two replicas sweeping at once announce each study', async () => {
+  it('lets one of two replicas sweeping at once mark each study; both announcements of a study share its id', async () => {
     for (let i = 0; i < 25; i++) index.activity('radiology', `1.2.${i}`, at(i));
     now = T0 + 120_000;
     const [a, b] = await Promise.all([sweep(4).execute(), sweep(4).execute()]);
     expect(a + b).toBe(25);
-    expect(a).toBeGreaterThan(0);
-    expect(b).toBeGreaterThan(0);
-    const announced = bus.published.map((e) => e.studyInstanceUid).sort();
-    expect(announced).toEqual(Array.from({ length: 25 }, (_, i) => `1.2.${i}`).sort());
+    const idsByStudy = new Map<string, Set<string>>();
+    for (const e of bus.published) {
+      idsByStudy.set(e.studyInstanceUid, (idsByStudy.get(e.studyInstanceUid) ?? new Set()).add(e.eventId));
+    }
+    expect([...idsByStudy.keys()].sort()).toEqual(Array.from({ length: 25 }, (_, i) => `1.2.${i}`).sort());
+    expect([...idsByStudy.values()].every((ids) => ids.size === 1)).toBe(true);
   });
 
-  it('does not announce a study that changed between the search and the mark', async () => {
+  it('a study that changed between the search and the mark: announced, left unmarked, announced anew once quiet again', async () => {
     index.activity('radiology', '1.2.1', at(0));
-    const racing = {
+    let racing = true;
+    const changing = {
       findQuietStudies: (since: string, limit: number) => index.findQuietStudies(since, limit),
       markStudyStable: async (tenantId: string, study: string, lastActivityAt: string) => {
-        index.activity(tenantId, study, at(70), 2); // an instance arrives meanwhile
+        if (racing) index.activity(tenantId, study, at(70), 2); // an instance arrives meanwhile
+        racing = false;
         return index.markStudyStable(tenantId, study, lastActivityAt);
       },
     };
+    const announce = new AnnounceStableStudiesUseCase(changing, bus, logger, {
+      quietMs: 60_000,
+      now: () => new Date(now),
+    });
     now = T0 + 80_000;
-    expect(
-      await new AnnounceStableStudiesUseCase(racing, bus, logger, {
-        quietMs: 60_000,
-        now: () => new Date(now),
-      }).execute(),
-    ).toBe(0);
-    expect(bus.published).toEqual([]);
+    expect(await announce.execute()).toBe(0);
+    now = T0 + 130_000;
+    expect(await announce.execute()).toBe(1);
+    expect(await announce.execute()).toBe(0);
+    expect(bus.published.map((e) => e.instanceCount)).toEqual([1, 2]);
+    expect(bus.published[0]!.eventId).not.toBe(bus.published[1]!.eventId);
   });
 
-  it('publishes an announcement whose publish failed at the next sweep, with the same event id', async () => {
+  it('announces again, with the same event id, a study whose publish failed or whose mark never came (a crash)', async () => {
     index.activity('radiology', '1.2.1', at(0));
     index.activity('radiology', '1.2.2', at(1));
-    const announce = sweep();
     now = T0 + 61_000;
     bus.failNext = 1;
-    await expect(announce.execute()).rejects.toMatchObject({ code: 'PUBLISH_FAILED' });
+    await expect(sweep().execute()).rejects.toMatchObject({ code: 'PUBLISH_FAILED' });
     expect(bus.published).toEqual([]);
-    expect(await announce.execute()).toBe(2);
-    expect(await announce.execute()).toBe(0);
-    expect(bus.published.map((e) => e.studyInstanceUid)).toEqual(['1.2.1', '1.2.2']);
-    expect(new Set(bus.published.map((e) => e.eventId)).size).toBe(2);
+
+    const crashing = {
+      findQuietStudies: (since: string, limit: number) => index.findQuietStudies(since, limit),
+      markStudyStable: async () => {
+        throw new Error('process killed');
+      },
+    };
+    const beforeCrash = new AnnounceStableStudiesUseCase(crashing, bus, logger, {
+      quietMs: 60_000,
+      now: () => new Date(now),
+    });
+    await expect(beforeCrash.execute()).rejects.toThrow('process killed');
+    expect(bus.published.map((e) => e.studyInstanceUid)).toEqual(['1.2.1']);
+
+    expect(await sweep().execute()).toBe(2);
+    expect(await sweep().execute()).toBe(0);
+    expect(bus.published.map((e) => e.studyInstanceUid)).toEqual(['1.2.1', '1.2.1', '1.2.2']);
+    expect(bus.published[0]!.eventId).toBe(bus.published[1]!.eventId);
+    expect(bus.published[0]!.eventId).toBe(
+      stableEventId({ tenantId: 'radiology', studyInstanceUid: '1.2.1', lastActivityAt: at(0) }),
+    );
+    expect(StudyStableV1.schema.parse(bus.published[2])).toEqual(bus.published[2]);
   });
 
   it('drops and logs an announcement that can never validate, and goes on with the others', async () => {

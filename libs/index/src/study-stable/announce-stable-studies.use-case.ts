@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { StudyStableV1, type StudyStableEvent } from '@pacs/contracts';
 import { EventBusError, type EventBus } from '@pacs/event-bus';
 import type { MetadataIndex, QuietStudy } from '@pacs/metadata-index';
@@ -17,20 +17,17 @@ export interface AnnounceStableStudiesOptions {
   readonly now?: () => Date;
 }
 
-const studyKeyOf = (study: { tenantId: string; studyInstanceUid: string }) =>
-  `${study.tenantId}/${study.studyInstanceUid}`;
-
 /**
- * One sweep of study stability: the studies quiet for `quietMs` (findQuietStudies) are each
- * marked stable with the index's compare-and-set (markStudyStable), and each one this indexer
- * marked is announced with `study.stable`; a study another replica marked first, or that changed
- * since, is left to it. Marking comes first so that two replicas never both announce a study; an
- * announcement whose publish failed is kept and published first by the next sweep (same event id,
- * so consumers deduplicate), but a crash between marking and publishing loses it.
+ * One sweep of study stability: each study quiet for `quietMs` (findQuietStudies) is announced
+ * with `study.stable`, then marked stable with the index's compare-and-set (markStudyStable), so
+ * that the sweeps stop finding it. Publishing comes first so that nothing is lost: a crash or a
+ * failed publish leaves the study unmarked, and the next sweep announces it again. The event id
+ * is derived from the tenant, the study and its last activity, so that the same announcement
+ * published twice (after a crash, or by two replicas sweeping at once) carries the same id and
+ * consumers deduplicate it; a study that received an instance since is announced anew once quiet
+ * again, with a new id.
  */
 export class AnnounceStableStudiesUseCase {
-  /** Studies marked stable here whose announcement is not published yet, by tenant/study. */
-  private readonly unpublished = new Map<string, StudyStableEvent>();
   private readonly batchSize: number;
   private readonly now: () => Date;
 
@@ -44,47 +41,47 @@ export class AnnounceStableStudiesUseCase {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Runs one sweep; resolves with the number of studies announced, rejects when the index or the bus fails. */
+  /**
+   * Runs one sweep; resolves with the number of studies it announced and marked stable, rejects
+   * when the index or the bus fails.
+   */
   async execute(): Promise<number> {
     let announced = 0;
-    for (const event of [...this.unpublished.values()]) {
-      if (await this.publish(event)) announced += 1;
-    }
     const quietSince = new Date(this.now().getTime() - this.options.quietMs).toISOString();
     for (;;) {
       const studies = await this.index.findQuietStudies(quietSince, this.batchSize);
       let marked = 0;
       for (const study of studies) {
+        const published = await this.publish(this.eventOf(study));
         if (!(await this.index.markStudyStable(study.tenantId, study.studyInstanceUid, study.lastActivityAt))) continue;
         marked += 1;
-        const event = this.eventOf(study);
-        this.unpublished.set(studyKeyOf(study), event);
-        if (await this.publish(event)) announced += 1;
+        if (published) announced += 1;
       }
       // A short batch was the last one; a batch of which none could be marked would come back.
       if (studies.length < this.batchSize || marked === 0) return announced;
     }
   }
 
-  /** Publishes a marked study's announcement; false when it can never be published (dropped, logged). */
+  /**
+   * Publishes an announcement; false for one that can never validate: logged and dropped (the
+   * study is marked all the same, or every sweep would try it again).
+   */
   private async publish(event: StudyStableEvent): Promise<boolean> {
     try {
       await this.eventBus.publish(StudyStableV1, event);
+      return true;
     } catch (error) {
       if (!(error instanceof EventBusError && error.code === 'INVALID_EVENT')) throw error;
       this.logger.error(
         { err: error, tenantId: event.tenantId, studyInstanceUid: event.studyInstanceUid },
         'study.stable announcement invalid: dropped',
       );
-      this.unpublished.delete(studyKeyOf(event));
       return false;
     }
-    this.unpublished.delete(studyKeyOf(event));
-    return true;
   }
 
   private eventOf(study: QuietStudy): StudyStableEvent {
-    const eventId = randomUUID();
+    const eventId = stableEventId(study);
     return {
       eventId,
       tenantId: study.tenantId,
@@ -98,4 +95,19 @@ export class AnnounceStableStudiesUseCase {
       lastInstanceAt: study.lastActivityAt,
     };
   }
+}
+
+/**
+ * The announcement's id, the same for the same study and activity: a name-based UUID (RFC 9562
+ * version 8) from SHA-256 of the tenant, the study and its last activity.
+ */
+export function stableEventId(study: Pick<QuietStudy, 'tenantId' | 'studyInstanceUid' | 'lastActivityAt'>): string {
+  const bytes = createHash('sha256')
+    .update(['study.stable', study.tenantId, study.studyInstanceUid, study.lastActivityAt].join('\0'))
+    .digest()
+    .subarray(0, 16);
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

@@ -11,7 +11,7 @@ import { PeriodicSweeper } from './periodic-sweeper';
  * Announces stable studies (`study.stable`): a sweep every `stableSweepIntervalMs` from the
  * application's start (the adapters are started then) until its shutdown begins (before the
  * adapters close; an in-flight sweep is awaited). Replicas may all sweep: the index's
- * compare-and-set lets one announce each study.
+ * compare-and-set lets one mark each study (an announcement both publish carries one event id).
  */
 @Injectable()
 export class StudyStableSweeper extends PeriodicSweeper {
