@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { BlobStoreError } from '@pacs/blob-store';
 import { FsBlobStore } from '@pacs/blob-store-fs';
 import {
   InstanceIndexedV1,
@@ -181,5 +182,24 @@ describe('IndexInstanceUseCase', () => {
     expect(await useCase.execute(good)).toBe('created');
     await waitFor(() => indexed.length === 1, 5000, 'one instance.indexed event');
     expect(indexed[0]!.sopInstanceUid).toBe('1.2.3.1.1');
+  });
+
+  it('retries a copy the store cannot read for now, and indexes it without metadata on the last attempt', async () => {
+    const event = await store('1.2.3.1.4');
+    const unavailable = new IndexInstanceUseCase(index, bus, {
+      metadata: {
+        read: async () => {
+          throw new BlobStoreError('IO_ERROR', 'the volume is not mounted', true);
+        },
+      },
+      logger: { warn: (context, message) => void warnings.push({ context, message }) },
+      now: () => now,
+    });
+    await expect(unavailable.execute(event)).rejects.toThrow(/cannot be read for now: the volume is not mounted/);
+    expect((await index.searchStudies('radiology', [])).results).toEqual([]);
+    expect(warnings).toEqual([]);
+    expect(await unavailable.execute(event, { lastAttempt: true })).toBe('created');
+    expect(await metadataOf('1.2.3.1.4')).toEqual(event.attributes);
+    expect(warnings.map((w) => w.message)).toEqual(['stored copy unreadable: indexed without metadata']);
   });
 });

@@ -17,6 +17,14 @@ export interface IndexerLogger {
   warn(context: Record<string, unknown>, message: string): void;
 }
 
+export interface ExecuteOptions {
+  /**
+   * The bus will not deliver these events again: a copy that cannot be read for a reason that may
+   * pass (a retriable blob store error) is then indexed without its metadata rather than failing.
+   */
+  readonly lastAttempt?: boolean;
+}
+
 export interface IndexInstanceDeps {
   readonly metadata: InstanceMetadataSource;
   readonly logger: IndexerLogger;
@@ -26,8 +34,9 @@ export interface IndexInstanceDeps {
 /**
  * Indexes `instance.stored` events, then announces `instance.indexed` for each: the instance is
  * queryable. The index gets each event's index attributes and the whole data set read from the
- * stored copy (its metadata, for WADO-RS); when a copy cannot be read, it is indexed without
- * metadata (still queryable; the index attributes stand in) and a warning is logged. Idempotent: a
+ * stored copy (its metadata, for WADO-RS); when a copy cannot be read (damaged, or unreadable
+ * on the last attempt), it is indexed without metadata (still queryable; the index attributes
+ * stand in) and a warning is logged; a failure that may pass rejects, for the bus to retry. Idempotent: a
  * redelivered event changes nothing in the index and announces again (consumers of
  * `instance.indexed` are idempotent too).
  */
@@ -42,8 +51,8 @@ export class IndexInstanceUseCase {
     this.now = deps.now ?? (() => new Date());
   }
 
-  async execute(event: InstanceStoredEvent): Promise<UpsertOutcome> {
-    const [outcome] = await this.executeBatch([event]);
+  async execute(event: InstanceStoredEvent, options: ExecuteOptions = {}): Promise<UpsertOutcome> {
+    const [outcome] = await this.executeBatch([event], options);
     return outcome!;
   }
 
@@ -53,8 +62,8 @@ export class IndexInstanceUseCase {
    * what one event costs, which keeps the indexer ahead of a modality sending a study. Rejects as a
    * whole (nothing announced) when the index refuses one of them.
    */
-  async executeBatch(events: readonly InstanceStoredEvent[]): Promise<UpsertOutcome[]> {
-    const metadata = await Promise.all(events.map((event) => this.readMetadata(event)));
+  async executeBatch(events: readonly InstanceStoredEvent[], options: ExecuteOptions = {}): Promise<UpsertOutcome[]> {
+    const metadata = await Promise.all(events.map((event) => this.readMetadata(event, options)));
     const indexedAt = this.now().toISOString();
     const outcomes = await this.index.upsertInstances(
       events.map((event, i) => ({
@@ -95,10 +104,18 @@ export class IndexInstanceUseCase {
     });
   }
 
-  private async readMetadata(event: InstanceStoredEvent): Promise<DicomJsonDataset | undefined> {
+  private async readMetadata(
+    event: InstanceStoredEvent,
+    options: ExecuteOptions,
+  ): Promise<DicomJsonDataset | undefined> {
     try {
       return await this.deps.metadata.read(event);
     } catch (error) {
+      // Indexed without metadata, a copy stays so: a redelivered event changes nothing. A failure
+      // that may pass (the store unreachable) is retried first, by the bus.
+      if (isTransient(error) && !options.lastAttempt) {
+        throw new Error(`stored copy ${event.blob.key} cannot be read for now: ${describe(error)}`, { cause: error });
+      }
       this.deps.logger.warn(
         {
           err: error,
@@ -113,4 +130,13 @@ export class IndexInstanceUseCase {
       return undefined;
     }
   }
+}
+
+/** An error that says a retry may help (a BlobStoreError IO_ERROR, say); a parse error says nothing. */
+function isTransient(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -14,6 +14,8 @@ import { StudyStableSweeper } from './study-stable/study-stable.sweeper';
 
 /** The consumer group of the indexer on `instance.stored`. */
 export const INDEXER_GROUP = 'indexer';
+/** Deliveries of an event before it is dead-lettered; the last indexes a copy it cannot read without metadata. */
+const INDEXER_MAX_ATTEMPTS = 5;
 
 /**
  * Consumes `instance.stored` and keeps the metadata index, with each copy's metadata read from
@@ -40,7 +42,11 @@ export class InstanceStoredConsumer implements OnModuleInit {
     await this.eventBus.subscribeBatch(
       InstanceStoredV1,
       async (messages) => {
-        const outcomes = await indexInstance.executeBatch(messages.map((message) => message.value));
+        const lastAttempt = messages.length === 1 && messages[0]!.attempt >= INDEXER_MAX_ATTEMPTS;
+        const outcomes = await indexInstance.executeBatch(
+          messages.map((message) => message.value),
+          { lastAttempt },
+        );
         for (const [i, { value }] of messages.entries()) {
           this.logger.debug(
             { tenantId: value.tenantId, sop: value.sopInstanceUid, outcome: outcomes[i] },
@@ -48,7 +54,7 @@ export class InstanceStoredConsumer implements OnModuleInit {
           );
         }
       },
-      { group: INDEXER_GROUP, maxBatchSize: this.config.indexBatchSize },
+      { group: INDEXER_GROUP, maxAttempts: INDEXER_MAX_ATTEMPTS, maxBatchSize: this.config.indexBatchSize },
     );
   }
 }
