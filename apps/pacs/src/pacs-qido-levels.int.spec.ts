@@ -277,6 +277,42 @@ describe('pacs process: QIDO-RS at every level', () => {
     }
   });
 
+  it('answers DICOM JSON to the Accept headers that allow it, 406 to the XML form, 400 to a malformed one', async () => {
+    for (const accept of [
+      'application/dicom+json',
+      'application/json',
+      '*/*',
+      'application/*',
+      'image/png, */*;q=0.1',
+    ]) {
+      const response = await fetch(`${app.baseUrl}/dicomweb/studies?StudyInstanceUID=${a.study}`, {
+        headers: { Accept: accept },
+      });
+      expect({ accept, status: response.status, type: response.headers.get('content-type') }).toEqual({
+        accept,
+        status: 200,
+        type: expect.stringMatching(/^application\/dicom\+json/),
+      });
+      expect(((await response.json()) as Result[]).map((r) => value(r, 'StudyInstanceUID'))).toEqual([a.study]);
+    }
+    for (const [accept, status] of [
+      ['multipart/related; type="application/dicom+xml"', 406],
+      ['application/dicom+json;q=0', 406],
+      ['text/html', 406],
+      ['application/dicom+json;q=high', 400],
+    ] as const) {
+      const response = await fetch(`${app.baseUrl}/tenants/oncology/dicomweb/series`, { headers: { Accept: accept } });
+      const problem = (await response.json()) as { status: number; detail: string };
+      expect({ accept, status: response.status, problemStatus: problem.status }).toEqual({
+        accept,
+        status,
+        problemStatus: status,
+      });
+      expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      if (status === 406) expect(problem.detail).toMatch(/application\/dicom\+json/);
+    }
+  });
+
   it('adds the includefield attributes of the level and above, and the whole record for all', async () => {
     const [study] = await found(`/dicomweb/studies?StudyInstanceUID=${a.study}&includefield=StudyDescription,00100021`);
     expect(study![key('StudyDescription')]).toEqual({ vr: 'LO', Value: ['CT THORAX ABDOMEN WITH CONTRAST'] });

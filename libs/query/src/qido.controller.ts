@@ -8,6 +8,7 @@ import { httpClient, queryParameters, rawQuery, requestUrl } from './audit/http-
 import { queryAuditEvent, type AuditedQuery } from './audit/query.audit';
 import type { QidoPathUids, QidoSearch } from './qido/parse-qido-search';
 import { sendProblem } from './qido/problem';
+import { searchAcceptProblem } from './qido/qido-accept';
 import { SearchQidoUseCase } from './qido/search-qido.use-case';
 
 /** Each search path under the default tenant's `/dicomweb` and under `/tenants/{tenant}/dicomweb`. */
@@ -91,6 +92,11 @@ export class QidoController {
     if (!this.search) throw new Error('QIDO-RS needs the metadata index (runApp metadataIndex: true)');
     const tenantId = tenant ?? this.tenants.defaultTenantId;
     if (!this.tenants.get(tenantId)) return sendProblem(reply, 404, `no tenant "${tenantId}"`);
+    const unacceptable = searchAcceptProblem(req.headers.accept);
+    if (unacceptable) {
+      this.audited(req, tenantId, 'failure', unacceptable.detail);
+      return sendProblem(reply, unacceptable.status, unacceptable.detail);
+    }
     let search: QidoSearch;
     try {
       search = await this.search.parse(tenantId, level, path, new URL(req.url, 'http://localhost').searchParams);
