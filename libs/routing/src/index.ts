@@ -1,0 +1,26 @@
+export {
+  aeTitleProblem,
+  destinationSchema,
+  parseDestination,
+  parseDestinations,
+  type DicomWebDestination,
+  type DimseDestination,
+  type Destination,
+  type DestinationKind,
+} from './destination';
+export { RoutingConfigError, type ParseResult, type RoutingConfigErrorCode } from './routing-config.error';
+export {
+  MAX_CONDITION_DEPTH,
+  type AttributeCondition,
+  type Condition,
+  type SourceCondition,
+  type SourceProtocol,
+  type ValueMatcher,
+} from './rule-condition';
+export { mergeModifications, type RuleModification } from './rule-modification';
+export { parseRule, parseRules, RULE_TRIGGERS, type RoutingRule, type RuleTrigger } from './rule';
+export { MAX_REGEX_LENGTH } from './regex-safety';
+export { attributeStrings, type RoutingSource, type RoutingSubject } from './routing-subject';
+export type { ConditionFailure } from './condition-evaluator';
+export { explainRules, matchRules, planForwards, type ForwardPlan, type RuleExplanation } from './rule-matcher';
+export { parseRoutingFile, type RoutingFileConfig, type TenantRoutingConfig } from './routing-file';
