@@ -24,3 +24,20 @@ export { attributeStrings, type RoutingSource, type RoutingSubject } from './rou
 export type { ConditionFailure } from './condition-evaluator';
 export { explainRules, matchRules, planForwards, type ForwardPlan, type RuleExplanation } from './rule-matcher';
 export { parseRoutingFile, type RoutingFileConfig, type TenantRoutingConfig } from './routing-file';
+export { applyModification } from './modify/apply-modification';
+export { isModificationError, ModificationError, type ModificationErrorCode } from './modify/modification.errors';
+export { textEncodingFor, type TextEncoding } from './modify/text-encoding';
+export {
+  FORWARD_SENDERS,
+  type ForwardInstance,
+  type ForwardSender,
+  type ForwardSession,
+  type InstanceKind,
+  type RejectionCode,
+  type SendOutcome,
+  type SendWarning,
+} from './senders/forward-sender.port';
+export { ForwardError, isForwardError, type ForwardErrorCode } from './senders/forward.errors';
+export { storeStatusVerdict, type StatusVerdict } from './senders/store-status';
+export { DimseForwardSender, type DimseForwardSenderOptions } from './senders/dimse-forward-sender.adapter';
+export { StowRsForwardSender, type StowRsForwardSenderOptions } from './senders/stow-rs-forward-sender.adapter';
