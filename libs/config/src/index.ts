@@ -4,3 +4,5 @@ export * from './env-types';
 export * from './platform-config';
 export * from './metadata-index-config';
 export * from './indexer-config';
+export * from './routing-store-config';
+export * from './router-config';

@@ -56,6 +56,8 @@ export const InstanceIndexedV1 = defineTopic(
     version: z.number().int().positive(),
     patientId: z.string().optional(),
     modality: z.string().optional(),
+    /** Where the instance came from (the `instance.stored` source), for the router's rules. */
+    source: instanceSource.optional(),
   }),
   studyKey,
 );

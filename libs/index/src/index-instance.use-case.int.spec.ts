@@ -115,6 +115,7 @@ describe('IndexInstanceUseCase', () => {
       correlationId: 'c1',
       patientId: 'P9',
       modality: 'CT',
+      source: { protocol: 'STOW-RS' },
     });
     const { results } = await index.searchStudies('radiology', []);
     expect(results).toHaveLength(1);

@@ -101,6 +101,7 @@ export class IndexInstanceUseCase {
       version: event.version,
       ...(typeof patientId === 'string' ? { patientId } : {}),
       ...(typeof modality === 'string' ? { modality } : {}),
+      source: event.source,
     });
   }
 

@@ -4,7 +4,7 @@ import { S3BlobStore } from '@pacs/blob-store-s3';
 import type { Cache } from '@pacs/cache';
 import { MemoryCache } from '@pacs/cache-memory';
 import { RedisCache } from '@pacs/cache-redis';
-import type { MetadataIndexConfig, PlatformConfig } from '@pacs/config';
+import type { MetadataIndexConfig, PlatformConfig, RoutingStoreConfig } from '@pacs/config';
 import type { EventBus } from '@pacs/event-bus';
 import { KafkaEventBus } from '@pacs/event-bus-kafka';
 import { SqliteEventBus } from '@pacs/event-bus-sqlite';
@@ -12,6 +12,9 @@ import type { MetadataIndex } from '@pacs/metadata-index';
 import { MongoMetadataIndex } from '@pacs/metadata-index-mongodb';
 import { SqliteMetadataIndex } from '@pacs/metadata-index-sqlite';
 import type { Logger } from '@pacs/observability';
+import type { RoutingStore } from '@pacs/routing-store';
+import { MongoRoutingStore } from '@pacs/routing-store-mongodb';
+import { SqliteRoutingStore } from '@pacs/routing-store-sqlite';
 
 // The one place where a port is bound to an adapter: the configuration decides, nothing else
 // in the code branches on the shape (embedded or distributed).
@@ -56,5 +59,18 @@ export function createMetadataIndex(config: MetadataIndexConfig): MetadataIndex 
       return new SqliteMetadataIndex({ file: config.file });
     case 'mongodb':
       return new MongoMetadataIndex({ url: config.url, database: config.database });
+  }
+}
+
+export function createRoutingStore(config: RoutingStoreConfig): RoutingStore {
+  switch (config.adapter) {
+    case 'sqlite':
+      return new SqliteRoutingStore({ file: config.file });
+    case 'mongodb':
+      return new MongoRoutingStore({
+        url: config.url,
+        database: config.database,
+        collectionPrefix: config.collectionPrefix,
+      });
   }
 }

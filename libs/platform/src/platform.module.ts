@@ -1,13 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { BLOB_STORE } from '@pacs/blob-store';
 import { CACHE } from '@pacs/cache';
-import type { MetadataIndexConfig, PlatformConfig } from '@pacs/config';
+import type { MetadataIndexConfig, PlatformConfig, RoutingStoreConfig } from '@pacs/config';
 import type { TopicDefinition } from '@pacs/contracts';
 import { EVENT_BUS } from '@pacs/event-bus';
 import { METADATA_INDEX } from '@pacs/metadata-index';
 import type { Logger } from '@pacs/observability';
+import { ROUTING_STORE } from '@pacs/routing-store';
 import type { Registry } from 'prom-client';
-import { createBlobStore, createCache, createEventBus, createMetadataIndex } from './adapters';
+import { createBlobStore, createCache, createEventBus, createMetadataIndex, createRoutingStore } from './adapters';
 import type { DataDirLock } from './data-dir-lock';
 import { HealthController } from './health.controller';
 import { PLATFORM_TOPICS, PlatformLifecycle } from './platform-lifecycle.service';
@@ -23,6 +24,8 @@ export interface PlatformModuleOptions {
   readonly topics: readonly TopicDefinition<unknown>[];
   /** For the apps that read or write the metadata index (gateway, indexer, all-in-one). */
   readonly metadataIndex?: MetadataIndexConfig;
+  /** For the apps that route (router, all-in-one). */
+  readonly routingStore?: RoutingStoreConfig;
 }
 
 /** The ports bound to their adapters, health and metrics endpoints, and the adapters' lifecycle. */
@@ -47,10 +50,24 @@ export class PlatformModule {
           provide: METADATA_INDEX,
           useFactory: () => (options.metadataIndex ? createMetadataIndex(options.metadataIndex) : null),
         },
+        {
+          provide: ROUTING_STORE,
+          useFactory: () => (options.routingStore ? createRoutingStore(options.routingStore) : null),
+        },
         ReadinessService,
         PlatformLifecycle,
       ],
-      exports: [PLATFORM_CONFIG, LOGGER, METRICS, EVENT_BUS, CACHE, BLOB_STORE, METADATA_INDEX, ReadinessService],
+      exports: [
+        PLATFORM_CONFIG,
+        LOGGER,
+        METRICS,
+        EVENT_BUS,
+        CACHE,
+        BLOB_STORE,
+        METADATA_INDEX,
+        ROUTING_STORE,
+        ReadinessService,
+      ],
     };
   }
 }

@@ -3,6 +3,7 @@ import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import { CACHE, type Cache } from '@pacs/cache';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
+import { ROUTING_STORE, type RoutingStore } from '@pacs/routing-store';
 
 export interface ReadinessReport {
   readonly ready: boolean;
@@ -23,6 +24,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
     @Inject(CACHE) private readonly cache: Cache,
     @Inject(BLOB_STORE) private readonly blobStore: BlobStore,
     @Inject(METADATA_INDEX) private readonly metadataIndex: MetadataIndex | null,
+    @Inject(ROUTING_STORE) private readonly routingStore: RoutingStore | null,
   ) {}
 
   markStarted(): void {
@@ -36,10 +38,11 @@ export class ReadinessService implements BeforeApplicationShutdown {
   async check(): Promise<ReadinessReport> {
     const bus = this.eventBus.health();
     const waiting = bus.subscriptions.filter((s) => !s.joined).map((s) => `${s.group}@${s.topic}`);
-    const [cacheOk, blobOk, indexOk] = await Promise.all([
+    const [cacheOk, blobOk, indexOk, routingOk] = await Promise.all([
       this.cache.isHealthy().catch(() => false),
       this.blobStore.isHealthy().catch(() => false),
       this.metadataIndex?.isHealthy().catch(() => false),
+      this.routingStore?.isHealthy().catch(() => false),
     ]);
     const checks = {
       lifecycle: {
@@ -53,6 +56,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
       cache: { ok: cacheOk },
       blobStore: { ok: blobOk },
       ...(this.metadataIndex ? { metadataIndex: { ok: indexOk === true } } : {}),
+      ...(this.routingStore ? { routingStore: { ok: routingOk === true } } : {}),
     };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }

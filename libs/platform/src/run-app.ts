@@ -6,6 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import {
   ConfigError,
   loadMetadataIndexConfig,
+  loadRoutingStoreConfig,
   loadPlatformConfig,
   type Env,
   type PacsMode,
@@ -30,6 +31,8 @@ export interface RunAppOptions<AppConfig = undefined> {
   readonly rootModule: (platform: DynamicModule, appConfig: AppConfig) => DynamicModule;
   /** The app reads or writes the metadata index (its settings are validated with the others). */
   readonly metadataIndex?: boolean;
+  /** The app routes: it keeps the routing store (its settings are validated with the others). */
+  readonly routingStore?: boolean;
   readonly env?: NodeJS.ProcessEnv;
 }
 
@@ -63,6 +66,11 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
         loadMetadataIndexConfig(env, { mode, dataDir: config?.dataDir ?? resolve(env['PACS_DATA_DIR'] ?? './data') }),
       )
     : undefined;
+  const routingStore = options.routingStore
+    ? attempt(() =>
+        loadRoutingStoreConfig(env, { mode, dataDir: config?.dataDir ?? resolve(env['PACS_DATA_DIR'] ?? './data') }),
+      )
+    : undefined;
   if (!config || problems.length > 0) return fail(`${name}: ${new ConfigError(problems).message}`);
   const logger = createLogger({ service: options.service, level: config.logLevel });
 
@@ -83,6 +91,7 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
     lock,
     topics: options.topics,
     ...(metadataIndex ? { metadataIndex } : {}),
+    ...(routingStore ? { routingStore } : {}),
   });
   let app: NestFastifyApplication;
   try {
