@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@pacs/contracts';
-import { AUDIT_SOURCE, DESTINATION_ROLE, QUERY, ROLE_REPORT, SOP_CLASS_UID, SOURCE_ROLE, URI } from './audit-codes';
+import { DESTINATION_ROLE, QUERY, ROLE_REPORT, SOP_CLASS_UID, SOURCE_ROLE, URI } from '@pacs/audit-records';
+import { AUDIT_SOURCE } from './audit-source';
 
 /** One query as received, for its audit record. */
 export interface AuditedQuery {

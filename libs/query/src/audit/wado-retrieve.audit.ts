@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditTrail } from './audit-trail';
 import { httpClient, requestUrl } from './http-parties';
-import { InstancesSentAudit, type SentInstance } from './instances-sent.audit';
+import { InstancesSentAudit, type SentInstance } from '@pacs/audit-records';
+import { AUDIT_SOURCE } from './audit-source';
 
 /** What a WADO request turned out to name, once its target is resolved. */
 export interface WadoAuditTarget {
@@ -61,6 +62,7 @@ export class WadoRetrieveAudit {
     this.trail.publish(
       audit.toEvents(
         {
+          service: AUDIT_SOURCE,
           tenantId: target.tenantId,
           correlationId: this.correlationId,
           source: { userId: requestUrl(this.req), isRequestor: false },

@@ -1,6 +1,7 @@
 import type { AuditEvent } from '@pacs/contracts';
 import type { AuditTrail } from '../audit/audit-trail';
-import { InstancesSentAudit, type SendingParties } from '../audit/instances-sent.audit';
+import { InstancesSentAudit, type SendingParties } from '@pacs/audit-records';
+import { AUDIT_SOURCE } from '../audit/audit-source';
 import { queryAuditEvent } from '../audit/query.audit';
 import type { QueryRetrieveActivity, QueryRetrieveAudit } from './query-retrieve-audit.port';
 
@@ -60,12 +61,14 @@ export function queryRetrieveAuditEvents(activity: QueryRetrieveActivity, now: D
   const parties: SendingParties =
     move === undefined || move === activity.callingAeTitle
       ? {
+          service: AUDIT_SOURCE,
           tenantId: activity.tenantId,
           correlationId: activity.correlationId,
           source: us,
           destination: { ...requestor, isRequestor: true },
         }
       : {
+          service: AUDIT_SOURCE,
           tenantId: activity.tenantId,
           correlationId: activity.correlationId,
           source: us,

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@pacs/contracts';
 import {
-  AUDIT_SOURCE,
   DESTINATION_ROLE,
   INSTANCES_TRANSFERRED,
   PATIENT_NUMBER,
@@ -30,6 +29,8 @@ export interface TransferParticipant {
 
 /** Who sent, who received, and who asked when that is a third party (C-MOVE). */
 export interface SendingParties {
+  /** The service that observed the transfer (AuditSourceIdentification): `gateway`, `router`. */
+  readonly service: string;
   readonly tenantId: string;
   readonly correlationId: string;
   /** This PACS: our AE title, or the URL of the service that answered. */
@@ -123,7 +124,7 @@ export class InstancesSentAudit {
       action: 'R' as const,
       outcome: outcome as 0 | 4 | 8,
       ...(reasons.length > 0 ? { outcomeDescription: reasons.join('; ') } : {}),
-      source: AUDIT_SOURCE,
+      source: parties.service,
       participants: [
         participant(parties.source, SOURCE_ROLE),
         participant(parties.destination, DESTINATION_ROLE),

@@ -1,4 +1,4 @@
-// Coded values of the audit messages of PS3.15 A.5 used by the read path (PS3.16 CID 400-405,
+// Coded values of the audit messages of PS3.15 A.5 that the services record (PS3.16 CID 400-405,
 // and the RFC 3881 codes PS3.15 A.5.2 keeps for participant objects).
 
 /** A coded value as AuditEventV1 carries it. */
@@ -32,6 +32,3 @@ export const PATIENT_NUMBER: CodedValue = { code: '2', codingScheme: 'RFC-3881',
 export const ROLE_PATIENT: CodedValue = { code: '1', codingScheme: 'RFC-3881', meaning: 'Patient' };
 /** ParticipantObjectTypeCodeRole of a study, or of the SOP class queried. */
 export const ROLE_REPORT: CodedValue = { code: '3', codingScheme: 'RFC-3881', meaning: 'Report' };
-
-/** The service that observes these events (AuditSourceIdentification), as the write path names it. */
-export const AUDIT_SOURCE = 'gateway';

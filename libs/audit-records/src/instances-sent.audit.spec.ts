@@ -4,6 +4,7 @@ import { InstancesSentAudit, type SendingParties } from './instances-sent.audit'
 const CT = '1.2.840.10008.5.1.4.1.1.2';
 const SR = '1.2.840.10008.5.1.4.1.1.88.11';
 const parties: SendingParties = {
+  service: 'gateway',
   tenantId: 'radiology',
   correlationId: 'dimse-9',
   source: { userId: 'RAD_PACS', isRequestor: false },

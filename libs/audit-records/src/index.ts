@@ -1,0 +1,2 @@
+export * from './audit-codes';
+export * from './instances-sent.audit';

@@ -1,0 +1,2 @@
+/** The service that observes the read path's events (AuditSourceIdentification). */
+export const AUDIT_SOURCE = 'gateway';
