@@ -11,5 +11,6 @@ void runApp({
   topics: TOPICS_V1,
   appConfig: loadGatewayConfig,
   metadataIndex: true,
+  routingStore: true,
   rootModule: (platform, gateway) => PacsAppModule.register(platform, gateway),
 });

@@ -8,5 +8,7 @@ void runApp({
   service: 'router',
   defaultMode: 'distributed',
   topics: TOPICS_V1,
+  metadataIndex: true,
+  routingStore: true,
   rootModule: (platform) => RouterAppModule.register(platform),
 });

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { RouterModule } from '@pacs/routing';
 
-/** The router service alone (distributed shape): the platform now, its service module as it is built. */
+/** The router service alone (distributed shape): forwarding rules, destinations and forward jobs. */
 @Module({})
 export class RouterAppModule {
   static register(platform: DynamicModule): DynamicModule {
-    return { module: RouterAppModule, imports: [platform] };
+    return { module: RouterAppModule, imports: [platform, RouterModule] };
   }
 }

@@ -19,6 +19,7 @@ describe('loadRouterConfig', () => {
       pollMs: 1000,
       leaseMs: 60_000,
       workers: 16,
+      aeTitle: 'PACS',
     });
   });
 

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { positiveIntVar } from './env-types';
+import { aeTitleVar, positiveIntVar } from './env-types';
 import { parseEnv, type Env } from './parse-env';
 
 /** The router's settings (the router app and the all-in-one app). */
@@ -19,9 +19,12 @@ export interface RouterConfig {
   readonly leaseMs: number;
   /** Jobs this process runs at once (each destination also has its own maxConcurrency). */
   readonly workers: number;
+  /** Our AE title towards DIMSE destinations that set no callingAeTitle (PACS_AE_TITLE). */
+  readonly aeTitle: string;
 }
 
 const routerEnvSchema = z.object({
+  PACS_AE_TITLE: aeTitleVar('PACS'),
   PACS_ROUTING_FILE: z.string().min(1).optional(),
   PACS_FORWARD_MAX_ATTEMPTS: positiveIntVar(30).refine((n) => n <= 1000, { message: 'expected at most 1000' }),
   PACS_FORWARD_RETRY_BASE_MS: positiveIntVar(5000).refine((n) => n <= 3_600_000, {
@@ -53,5 +56,6 @@ export function loadRouterConfig(env: Env): RouterConfig {
     pollMs: e.PACS_FORWARD_POLL_MS,
     leaseMs: e.PACS_FORWARD_LEASE_MS,
     workers: e.PACS_FORWARD_WORKERS,
+    aeTitle: e.PACS_AE_TITLE,
   };
 }

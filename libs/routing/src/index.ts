@@ -41,3 +41,9 @@ export { ForwardError, isForwardError, type ForwardErrorCode } from './senders/f
 export { storeStatusVerdict, type StatusVerdict } from './senders/store-status';
 export { DimseForwardSender, type DimseForwardSenderOptions } from './senders/dimse-forward-sender.adapter';
 export { StowRsForwardSender, type StowRsForwardSenderOptions } from './senders/stow-rs-forward-sender.adapter';
+export { RouterModule } from './router.module';
+export { ROUTER_CONFIG } from './service/router.tokens';
+export { RoutingConfigService, RoutingManagedByFileError } from './service/routing-config.service';
+export { RoutingRuntime, ROUTER_GROUP } from './service/routing-runtime';
+export type { TenantRouting } from './service/tenant-routing';
+export { ManualForwardError, PlanForwardsUseCase, type ManualForward } from './service/plan-forwards.use-case';
