@@ -204,7 +204,9 @@ export class KafkaEventBus implements EventBus {
       });
     }
     const consumer = this.kafka.consumer({
-      groupId: resolved.group,
+      // One Kafka group per (group, topic): members of one Kafka group subscribed to different
+      // topics would be handed each other's partitions by the assignor, and leave them unread.
+      groupId: kafkaGroupId(resolved.group, topic.name),
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.runtime.heartbeatIntervalMs,
       rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 60_000,
@@ -342,4 +344,9 @@ export class KafkaEventBus implements EventBus {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The Kafka consumer group of a port group on a topic: `<group>.<topic>` (what kafka-consumer-groups lists). */
+export function kafkaGroupId(group: string, topic: string): string {
+  return `${group}.${topic}`;
 }

@@ -108,6 +108,37 @@ export function runEventBusContract(adapterName: string, harness: EventBusHarnes
     );
 
     it(
+      `${adapterName}: one group on two topics gets each topic's messages in its own handler`,
+      async () => {
+        const bus = await newBus();
+        const first = testTopic('group-first');
+        const second = testTopic('group-second');
+        await bus.start([first, second]);
+        const group = uniqueName('two-topics');
+        const got: Record<string, string[]> = { first: [], second: [] };
+        await bus.subscribe(first, async ({ value }) => void got['first']!.push(value.id), { group, ...FAST_RETRIES });
+        await bus.subscribe(second, async ({ value }) => void got['second']!.push(value.id), {
+          group,
+          ...FAST_RETRIES,
+        });
+        for (let seq = 0; seq < 6; seq++) {
+          await bus.publish(first, event(`study-${seq}`, seq));
+          await bus.publish(second, event(`study-${seq}`, seq + 100));
+        }
+        await waitFor(
+          () => got['first']!.length === 6 && got['second']!.length === 6,
+          deliveryTimeout,
+          'six events on each topic',
+        );
+        expect(got['first']!.sort()).toEqual(Array.from({ length: 6 }, (_, seq) => `study-${seq}-${seq}`).sort());
+        expect(got['second']!.sort()).toEqual(
+          Array.from({ length: 6 }, (_, seq) => `study-${seq}-${seq + 100}`).sort(),
+        );
+      },
+      testTimeout,
+    );
+
+    it(
       `${adapterName}: delivers the key, the value and the publisher's headers`,
       async () => {
         const bus = await newBus();
