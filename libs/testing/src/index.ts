@@ -3,3 +3,4 @@ export * from './engine-env';
 export * from './app-process';
 export * from './stored-files';
 export * from './multipart-body';
+export * from './orthanc';
