@@ -178,6 +178,14 @@ describe('pacs process: the routing REST API', () => {
     const notJson = await fetch(`${app.baseUrl}${routing()}/destinations/x`, { method: 'PUT', body: 'kind=dimse' });
     expect(notJson.status).toBe(415);
     await notJson.arrayBuffer();
+    const malformed = await fetch(`${app.baseUrl}${routing()}/destinations/x`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"kind": "dimse",',
+    });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await malformed.json()) as { detail: string }).detail).toMatch(/not valid JSON/);
 
     expect(await api(`${routing()}/destinations/nowhere`)).toMatchObject({
       status: 404,

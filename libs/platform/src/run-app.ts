@@ -17,6 +17,7 @@ import { createLogger, createMetricsRegistry, stopTelemetry, type Logger } from 
 import { acquireDataDirLock, DataDirInUseError, type DataDirLock } from './data-dir-lock';
 import { NestPinoLogger } from './nest-pino-logger';
 import { PlatformModule } from './platform.module';
+import { ProblemExceptionFilter } from './problem-exception.filter';
 import { ReadinessService } from './readiness.service';
 
 export interface RunAppOptions<AppConfig = undefined> {
@@ -103,6 +104,7 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
     // Streaming endpoints (STOW-RS) read bodies as they arrive: multipart and any other type
     // without a parser (JSON keeps Fastify's) are handed over as the raw stream, never buffered;
     // each endpoint checks the media type (415) and enforces its own size limit (413).
+    app.useGlobalFilters(new ProblemExceptionFilter(logger));
     const fastify = app.getHttpAdapter().getInstance();
     fastify.addContentTypeParser('multipart/related', (_request, payload, done) => done(null, payload));
     fastify.addContentTypeParser('*', (_request, payload, done) => done(null, payload));

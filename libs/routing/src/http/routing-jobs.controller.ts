@@ -78,6 +78,7 @@ export class RoutingJobsController {
     if (retried?.state !== 'pending') {
       throw new HttpProblem(409, `job ${quote(id)} is ${retried?.state ?? 'gone'}: it changed meanwhile`);
     }
+    this.runtime.wake();
     this.logger.info({ tenantId: tenant, jobId: id, destinationId: job.destinationId }, 'forward job retried');
     await sendJson(reply, 200, { job: jobView(retried) });
   }

@@ -85,6 +85,11 @@ export class RoutingRuntime implements OnModuleInit, OnApplicationBootstrap, Bef
     });
   }
 
+  /** Has the workers look for due jobs now (a job was created or retried). */
+  wake(): void {
+    this.worker.wake();
+  }
+
   onApplicationBootstrap(): void {
     this.worker.start();
     this.logger.info({}, 'forward workers started');
