@@ -121,6 +121,38 @@ describe('FsBlobStore (filesystem specifics)', () => {
     expect((await readAll(reading)).equals(v1)).toBe(true);
   });
 
+  it('streams a whole object with one read per chunk, and none to find its end', async () => {
+    const bytes = randomBytes(600 * 1024);
+    await store.put('whole', streamOf(bytes));
+    const { open } = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
+    const reads: number[] = [];
+    // The module object the adapter calls through (an `import * as` would be a copy of it).
+    const fsPromises = jest.requireActual<typeof import('node:fs/promises')>('node:fs/promises');
+    const opening = jest.spyOn(fsPromises, 'open').mockImplementationOnce(async (...args) => {
+      const handle = await open(...args);
+      const read = handle.read.bind(handle) as (...a: unknown[]) => Promise<{ bytesRead: number }>;
+      // Each read the stream makes, by the size of the buffer it reads into.
+      handle.read = (async (...a: unknown[]) => {
+        reads.push((a[0] as Buffer).length);
+        return read(...a);
+      }) as typeof handle.read;
+      return handle;
+    });
+    try {
+      expect((await readAll(await store.get('whole'))).equals(bytes)).toBe(true);
+    } finally {
+      opening.mockRestore();
+    }
+    // One read into a buffer of the object's size: not a 1 MiB buffer copied into one that fits,
+    // then a last read that finds nothing.
+    expect(reads).toEqual([bytes.length]);
+  });
+
+  it('opens a key naming a folder of objects as NOT_FOUND', async () => {
+    await store.put('folder/inside', streamOf(Buffer.from('x')));
+    await expect(store.open('folder')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('cleanupTemp removes orphans of a crash and skips recent files when asked', async () => {
     await mkdir(join(root, '.tmp'), { recursive: true });
     await writeFile(join(root, '.tmp', 'orphan-old'), 'half');

@@ -32,6 +32,22 @@ export interface ByteRange {
   readonly end?: number;
 }
 
+/**
+ * A stored object opened for reading at offsets into the caller's memory (BlobStore.open): what a
+ * sender that reuses its buffers needs, where a stream hands out a new buffer per chunk.
+ */
+export interface BlobReadHandle {
+  /** Bytes of the version opened: an overwrite meanwhile does not change what this handle reads. */
+  readonly size: number;
+  /**
+   * Reads up to `length` bytes at `position` into `target` from `offset`; resolves with the count, 0
+   * at the end. An I/O failure rejects with a BlobStoreError.
+   */
+  read(target: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  /** Lets go of the object once the reads begun have ended; reads after it are refused, closing again does nothing. */
+  close(): Promise<void>;
+}
+
 /** Options of a write. */
 export interface PutOptions {
   /** MIME type, kept where the store supports it (S3 Content-Type). */
@@ -51,6 +67,12 @@ export interface BlobStore {
   put(key: string, body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<StoredBlob>;
   /** Streams the object or a byte range of it; rejects with NOT_FOUND when absent, INVALID_RANGE when unsatisfiable. */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Opens the object for reads at offsets (BlobReadHandle); rejects with NOT_FOUND when absent.
+   * Offered by stores that read random-access files (the filesystem), not by those that only stream
+   * (S3): callers fall back to `get`.
+   */
+  open?(key: string): Promise<BlobReadHandle>;
   /** Size and modification time, or null when absent. */
   head(key: string): Promise<BlobInfo | null>;
   /** Removes the object; no error when absent. */

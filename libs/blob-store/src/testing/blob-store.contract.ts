@@ -191,6 +191,62 @@ export function runBlobStoreContract(
       });
     });
 
+    // Optional: stores that read random-access files offer it (BlobStore.open); the others skip.
+    describe('open (reads at offsets, where the store offers it)', () => {
+      const bytes = Buffer.from(Array.from({ length: 1000 }, (_, i) => i % 251));
+
+      it("reads the object at offsets into the caller's buffer, and tells its size", async () => {
+        if (!store.open) return;
+        await store.put(`${prefix}o`, streamOf(bytes));
+        const handle = await store.open(`${prefix}o`);
+        try {
+          expect(handle.size).toBe(1000);
+          const target = Buffer.alloc(300, 0xff);
+          expect(await handle.read(target, 10, 100, 900)).toBe(100);
+          expect(target.subarray(10, 110).equals(bytes.subarray(900))).toBe(true);
+          expect(target[9]).toBe(0xff);
+          expect(await handle.read(target, 0, 300, 0)).toBe(300);
+          expect(target.equals(bytes.subarray(0, 300))).toBe(true);
+          expect(await handle.read(target, 0, 300, 1000)).toBe(0);
+        } finally {
+          await handle.close();
+        }
+        await handle.close();
+      });
+
+      it('keeps reading the version it opened while the object is overwritten', async () => {
+        if (!store.open) return;
+        await store.put(`${prefix}pinned`, streamOf(bytes));
+        const handle = await store.open(`${prefix}pinned`);
+        await store.put(`${prefix}pinned`, streamOf(Buffer.from('v2')));
+        const target = Buffer.alloc(1000);
+        expect(await handle.read(target, 0, 1000, 0)).toBe(1000);
+        expect(target.equals(bytes)).toBe(true);
+        await handle.close();
+      });
+
+      it('opens an empty object, and rejects a missing key with NOT_FOUND', async () => {
+        if (!store.open) return;
+        await store.put(`${prefix}empty`, streamOf());
+        const handle = await store.open(`${prefix}empty`);
+        expect(handle.size).toBe(0);
+        await handle.close();
+        await expectCode(store.open(`${prefix}missing`), 'NOT_FOUND');
+      });
+
+      it('finishes a read begun before close', async () => {
+        if (!store.open) return;
+        await store.put(`${prefix}busy`, streamOf(bytes));
+        const handle = await store.open(`${prefix}busy`);
+        const target = Buffer.alloc(1000);
+        const reading = handle.read(target, 0, 1000, 0);
+        await handle.close();
+        expect(await reading).toBe(1000);
+        expect(target.equals(bytes)).toBe(true);
+        await expect(handle.read(target, 0, 10, 0)).rejects.toThrow();
+      });
+    });
+
     describe('head', () => {
       it('gives the size and modification time', async () => {
         const before = Date.now();
