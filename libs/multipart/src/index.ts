@@ -4,3 +4,4 @@ export { generateBoundary, MAX_BOUNDARY_LENGTH } from './multipart-boundary';
 export type { PartHeaders } from './part-headers';
 export * from './multipart-reader';
 export * from './multipart-writer';
+export * from './multipart-sender';

@@ -1,19 +1,9 @@
 import { Readable } from 'node:stream';
-import { formatContentType } from './content-type';
-import { checkBoundary, generateBoundary } from './multipart-boundary';
-import { formatPartHeaders, type PartHeaders } from './part-headers';
+import { MultipartFraming, type MultipartFramingOptions } from './multipart-framing';
+import type { PartHeaders } from './part-headers';
 
 /** How a MultipartWriter encodes. */
-export interface MultipartWriterOptions {
-  /** Media type of the root part, the `type` parameter (RFC 2387 3.1), e.g. application/dicom. */
-  readonly type: string;
-  /**
-   * Boundary; a random one by default. A given boundary must be made of RFC 2046 bchars, and must not
-   * occur in any part: the writer does not scan the bodies for it.
-   */
-  readonly boundary?: string;
-  /** Other Content-Type parameters, e.g. `transfer-syntax` (PS3.18 8.7.3.4) or `start` (RFC 2387 3.2). */
-  readonly parameters?: Readonly<Record<string, string>>;
+export interface MultipartWriterOptions extends MultipartFramingOptions {
   /** Bytes the encoded stream buffers before addPart waits for its reader (default: Node's, 64 KiB). */
   readonly highWaterMark?: number;
 }
@@ -34,6 +24,7 @@ export class MultipartWriter extends Readable {
   readonly boundary: string;
   /** The Content-Type header value of the body, boundary included. */
   readonly contentType: string;
+  private readonly framing: MultipartFraming;
   private queue: Promise<void> = Promise.resolve();
   private parts = 0;
   private ended = false;
@@ -41,13 +32,9 @@ export class MultipartWriter extends Readable {
 
   constructor(options: MultipartWriterOptions) {
     super(options.highWaterMark === undefined ? {} : { highWaterMark: options.highWaterMark });
-    this.boundary = options.boundary ?? generateBoundary();
-    checkBoundary(this.boundary, true);
-    this.contentType = formatContentType('multipart/related', {
-      type: options.type,
-      ...options.parameters,
-      boundary: this.boundary,
-    });
+    this.framing = new MultipartFraming(options);
+    this.boundary = this.framing.boundary;
+    this.contentType = this.framing.contentType;
   }
 
   /** Parts added so far. */
@@ -62,11 +49,7 @@ export class MultipartWriter extends Readable {
    */
   addPart(headers: PartHeaders, body: PartBody): Promise<void> {
     if (this.ended) return Promise.reject(new Error('MultipartWriter.addPart() called after end()'));
-    // RFC 2046 5.1.1: the first dash-boundary needs no CRLF before it (there is no preamble).
-    const head = Buffer.from(
-      `${this.parts === 0 ? '' : '\r\n'}--${this.boundary}\r\n${formatPartHeaders(headers)}`,
-      'latin1',
-    );
+    const head = this.framing.head(this.parts, headers);
     this.parts += 1;
     return this.enqueue(async () => {
       await this.send(head);
@@ -85,7 +68,7 @@ export class MultipartWriter extends Readable {
   end(): Promise<void> {
     if (this.ended) return this.queue;
     this.ended = true;
-    const close = Buffer.from(`${this.parts === 0 ? '' : '\r\n'}--${this.boundary}--\r\n`, 'latin1');
+    const close = this.framing.close(this.parts);
     return this.enqueue(async () => {
       await this.send(close);
       this.push(null);

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '@pacs/blob-store';
+import type { BlobReadHandle, BlobStore } from '@pacs/blob-store';
 import type { MetadataIndex, StoredInstance } from '@pacs/metadata-index';
 import { formatTag, tagOf, type DicomJsonDataset } from '@pacs/dicom';
 import { describeTarget, type WadoTarget } from './wado-target';
@@ -115,6 +115,15 @@ export class InstanceCatalog {
   open(ref: InstanceRef): Promise<Readable> {
     this.onAccess?.(ref);
     return this.blobs.get(ref.blob.key);
+  }
+
+  /**
+   * The stored bytes to send as they are: a handle read at offsets where the blob store offers one
+   * (a multipart answer reads it into buffers it reuses: MultipartSender), else a stream.
+   */
+  openForSending(ref: InstanceRef): Promise<BlobReadHandle | Readable> {
+    this.onAccess?.(ref);
+    return this.blobs.open ? this.blobs.open(ref.blob.key) : this.blobs.get(ref.blob.key);
   }
 
   /** The stored Part 10 bytes in memory: one instance, for frames, transcoding and rendering. */

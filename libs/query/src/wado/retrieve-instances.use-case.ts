@@ -27,8 +27,8 @@ const OFFERED =
  * instance in `multipart/related; type="application/dicom"`, or a single application/dicom body
  * for an instance when the Accept header prefers it. Each part is in its Selected Transfer Syntax
  * (PS3.18 8.7.8.2, carried in its Content-Type): as stored, or transcoded to Explicit VR Little
- * Endian. Stored copies are streamed from the blob store one after the other; a transcoded one is
- * the only instance held in memory.
+ * Endian. Stored copies are read from the blob store one after the other, a few buffers ahead of the
+ * client (MultipartSender); a transcoded one is the only instance held in memory.
  *
  * Status (PS3.18 Table 10.4.3-1): 200 when every instance is sent; 206 when some cannot be given in
  * any acceptable syntax (a Warning header says which); 406 when none can; 404 when the target has
@@ -147,7 +147,7 @@ export class RetrieveInstancesUseCase {
           'Content-Length': String(body ? body.length : ref.blob.size),
           'Content-Location': instanceUrl(target.baseUrl, ref),
         },
-        body: body ?? (await this.catalog.open(ref)),
+        body: body ?? (await this.catalog.openForSending(ref)),
       };
     }
   }
