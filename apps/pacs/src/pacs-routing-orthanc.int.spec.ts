@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateUid, readPart10 } from '@pacs/dicom';
-import { ctInstanceElements, encodePart10File } from '@pacs/dicom/testing';
+import { ctInstanceFile } from '@pacs/dicom/testing';
 import {
   datasetOf,
   freePort,
@@ -20,11 +20,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 function images(count: number, modality: 'CT' | 'MR'): Map<string, Buffer> {
   const study = generateUid();
   const series = generateUid();
-  const overrides: Record<string, string> = modality === 'MR' ? { Modality: 'MR', SOPClassUID: MR_IMAGE_STORAGE } : {};
   const files = new Map<string, Buffer>();
   for (let n = 1; n <= count; n++) {
     const sop = generateUid();
-    const elements = ctInstanceElements({
+    const file = ctInstanceFile({
       studyInstanceUid: study,
       seriesInstanceUid: series,
       sopInstanceUid: sop,
@@ -33,12 +32,9 @@ function images(count: number, modality: 'CT' | 'MR'): Map<string, Buffer> {
       rows: 16,
       columns: 16,
       pixelData: Buffer.alloc(16 * 16 * 2, n),
-    }).map((element) =>
-      typeof element.tag === 'string' && element.tag in overrides
-        ? { ...element, value: overrides[element.tag] }
-        : element,
-    );
-    files.set(sop, encodePart10File({ elements, transferSyntaxUid: '1.2.840.10008.1.2.1' }));
+      ...(modality === 'MR' ? { modality: 'MR', sopClassUid: MR_IMAGE_STORAGE } : {}),
+    });
+    files.set(sop, file);
   }
   return files;
 }

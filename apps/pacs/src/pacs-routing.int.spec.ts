@@ -6,7 +6,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { ForwardFailedV1, type ForwardFailedEvent } from '@pacs/contracts';
 import { generateUid, readPart10 } from '@pacs/dicom';
-import { ctInstanceElements, encodePart10File } from '@pacs/dicom/testing';
+import { ctInstanceFile } from '@pacs/dicom/testing';
 import { startTool } from '@pacs/dimse/testing';
 import { datasetOf, filesUnder, freePort, startApp, stowBody, waitForStatus, type AppProcess } from '@pacs/testing';
 
@@ -72,16 +72,10 @@ describe('pacs process: routing to storescp', () => {
   function imageFiles(count: number, kind: 'CT' | 'MR' | 'private' = 'CT'): Map<string, Buffer> {
     const study = generateUid();
     const series = generateUid();
-    const overrides: Record<string, string> =
-      kind === 'MR'
-        ? { Modality: 'MR', SOPClassUID: MR_IMAGE_STORAGE }
-        : kind === 'private'
-          ? { SOPClassUID: PRIVATE_SOP_CLASS }
-          : {};
     const files = new Map<string, Buffer>();
     for (let n = 1; n <= count; n++) {
       const sop = generateUid();
-      const elements = ctInstanceElements({
+      const file = ctInstanceFile({
         studyInstanceUid: study,
         seriesInstanceUid: series,
         sopInstanceUid: sop,
@@ -90,12 +84,10 @@ describe('pacs process: routing to storescp', () => {
         rows: 16,
         columns: 16,
         pixelData: Buffer.alloc(16 * 16 * 2, n % 251),
-      }).map((element) =>
-        typeof element.tag === 'string' && element.tag in overrides
-          ? { ...element, value: overrides[element.tag] }
-          : element,
-      );
-      files.set(sop, encodePart10File({ elements, transferSyntaxUid: '1.2.840.10008.1.2.1' }));
+        ...(kind === 'MR' ? { modality: 'MR', sopClassUid: MR_IMAGE_STORAGE } : {}),
+        ...(kind === 'private' ? { sopClassUid: PRIVATE_SOP_CLASS } : {}),
+      });
+      files.set(sop, file);
     }
     return files;
   }

@@ -16,6 +16,10 @@ export interface CtInstanceOptions {
   readonly columns?: number;
   /** Pixel data bytes to use (rows * columns * 2); pass one buffer to many instances to save memory. */
   readonly pixelData?: Buffer;
+  /** Modality (0008,0060), CT by default: another makes it stand for an image of that modality. */
+  readonly modality?: string;
+  /** SOP Class UID (0008,0016), CT Image Storage by default. */
+  readonly sopClassUid?: string;
 }
 
 /** CT Image Storage (PS3.4 B.5). */
@@ -42,7 +46,7 @@ export function ctInstanceElements(options: CtInstanceOptions = {}): TestElement
     { tag: 'ImageType', value: ['ORIGINAL', 'PRIMARY', 'AXIAL'] },
     { tag: 'InstanceCreationDate', value: '20260315' },
     { tag: 'InstanceCreationTime', value: '101502.123456' },
-    { tag: 'SOPClassUID', value: CT_IMAGE_STORAGE },
+    { tag: 'SOPClassUID', value: options.sopClassUid ?? CT_IMAGE_STORAGE },
     { tag: 'SOPInstanceUID', value: options.sopInstanceUid ?? generateUid() },
     { tag: 'StudyDate', value: '20260315' },
     { tag: 'SeriesDate', value: '20260315' },
@@ -54,7 +58,7 @@ export function ctInstanceElements(options: CtInstanceOptions = {}): TestElement
     { tag: 'AcquisitionTime', value: '101455.250000' },
     { tag: 'ContentTime', value: '101502' },
     { tag: 'AccessionNumber', value: options.accessionNumber ?? 'ACC0001' },
-    { tag: 'Modality', value: 'CT' },
+    { tag: 'Modality', value: options.modality ?? 'CT' },
     { tag: 'Manufacturer', value: 'ACME Medical' },
     { tag: 'InstitutionName', value: 'General Hospital' },
     { tag: 'InstitutionAddress', value: '1 Hospital Road' },
