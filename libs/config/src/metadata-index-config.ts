@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { enumVar, urlVar } from './env-types';
+import { enumVar } from './env-types';
+import { mongoDbVars, requireMongoUrl } from './mongodb-vars';
 import { parseEnv, type Env } from './parse-env';
 import type { PacsMode } from './platform-config';
 
@@ -11,26 +12,15 @@ export type MetadataIndexConfig =
 
 function metadataIndexEnvSchema(mode: PacsMode) {
   return z
-    .object({
-      PACS_METADATA_INDEX: enumVar(['sqlite', 'mongodb']).optional(),
-      PACS_MONGODB_URL: urlVar(['mongodb', 'mongodb+srv']).optional(),
-      PACS_MONGODB_DATABASE: z
-        .string()
-        .regex(/^[A-Za-z0-9_-]{1,63}$/, { message: 'a database name is 1-63 letters, digits, _ or -' })
-        .default('pacs'),
-    })
-    .superRefine((env, ctx) => {
-      if (
-        (env.PACS_METADATA_INDEX ?? (mode === 'distributed' ? 'mongodb' : 'sqlite')) === 'mongodb' &&
-        !env.PACS_MONGODB_URL
-      ) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['PACS_MONGODB_URL'],
-          message: 'required when the metadata index is MongoDB',
-        });
-      }
-    });
+    .object({ PACS_METADATA_INDEX: enumVar(['sqlite', 'mongodb']).optional(), ...mongoDbVars })
+    .superRefine((env, ctx) =>
+      requireMongoUrl(
+        env.PACS_METADATA_INDEX ?? (mode === 'distributed' ? 'mongodb' : 'sqlite'),
+        env.PACS_MONGODB_URL,
+        'the metadata index',
+        ctx,
+      ),
+    );
 }
 
 /**
