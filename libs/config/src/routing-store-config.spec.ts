@@ -1,7 +1,10 @@
 import { ConfigError, loadRoutingStoreConfig } from './index';
 
 describe('loadRoutingStoreConfig', () => {
-  const embedded = { mode: 'embedded' as const, dataDir: '/var/lib/pacs' };
+  const embedded: { mode: 'embedded' | 'distributed'; dataDir: string } = {
+    mode: 'embedded',
+    dataDir: '/var/lib/pacs',
+  };
   const distributed = { mode: 'distributed' as const, dataDir: '/var/lib/pacs' };
 
   it('keeps the routing store in the data folder when embedded, in MongoDB when distributed', () => {

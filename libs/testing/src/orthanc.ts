@@ -6,7 +6,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './app-process';
 
-async function waitFor(what: string, check: () => Promise<boolean>, output: () => string, child: ChildProcess) {
+/** Polls `check` until it holds (a child started and answers), failing with its output if it exits or 30 s pass. */
+export async function waitForChild(
+  what: string,
+  check: () => Promise<boolean>,
+  output: () => string,
+  child: ChildProcess,
+): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${output()}`);
@@ -16,7 +22,8 @@ async function waitFor(what: string, check: () => Promise<boolean>, output: () =
   throw new Error(`${what} did not start within 30 s:\n${output()}`);
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the child has exited. */
+export async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
@@ -103,7 +110,7 @@ export async function startOrthanc(options: { user?: { name: string; password: s
       (response) => response.ok,
       () => false,
     );
-  await waitFor('Orthanc', up, () => output, child);
+  await waitForChild('Orthanc', up, () => output, child);
   return {
     base,
     stowUrl: `${base}/dicom-web/studies`,

@@ -1,13 +1,12 @@
 // Test support: the real peers the senders are tested against (DCMTK storescp, Orthanc with its
 // DICOMweb plugin), started on free ports in temporary folders. Test code only.
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readPart10, readPart10Header } from '@pacs/dicom';
 import { hasTool, startTool } from '@pacs/dimse/testing';
-import { filesUnder, freePort } from '@pacs/testing';
+import { filesUnder, freePort, stopChild, waitForChild } from '@pacs/testing';
 import type { ForwardInstance } from '../forward-sender.port';
 
 /** A stored instance to forward, from the bytes of a Part 10 file. */
@@ -56,25 +55,6 @@ async function listening(port: number): Promise<boolean> {
   });
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, output: () => string, child: ChildProcess) {
-  const deadline = Date.now() + 30_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited (${child.exitCode}):\n${output()}`);
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`${what} did not start within 30 s:\n${output()}`);
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(timer);
-}
-
 /** A running DCMTK storescp. */
 export interface Storescp {
   readonly port: number;
@@ -104,7 +84,7 @@ export async function startStorescp(options: readonly string[] = []): Promise<St
   const port = await freePort();
   const aeTitle = 'STORESCP';
   const tool = startTool('storescp', ['-v', '+B', '-od', dir, '-aet', aeTitle, ...options, String(port)]);
-  await waitFor('storescp', () => listening(port), tool.output, tool.child);
+  await waitForChild('storescp', () => listening(port), tool.output, tool.child);
   return {
     port,
     aeTitle,
