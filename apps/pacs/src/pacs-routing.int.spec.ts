@@ -261,6 +261,19 @@ describe('pacs process: routing to storescp', () => {
     expect(failure.error.message).toMatch(/NO_ACCEPTED_CONTEXT/);
     expect(received(dir).bySop.has(sop!)).toBe(false);
     expect(await metric('pacs_forward_queue_depth', 'destination="archive",state="failed"')).toBe(1);
+    // The dead letter, as the API shows it: the refusal of the instance, the destination's words.
+    const listed = (await (
+      await fetch(`${app.baseUrl}/tenants/radiology/routing/jobs?state=failed&destination=archive`)
+    ).json()) as { jobs: { scope: { sopInstanceUid?: string }; lastError: { code: string }; rejected: unknown[] }[] };
+    const job = listed.jobs.find((j) => j.scope.sopInstanceUid === sop);
+    expect(job?.lastError.code).toBe('INSTANCES_REJECTED');
+    expect(job?.rejected).toEqual([
+      expect.objectContaining({
+        sopInstanceUid: sop,
+        code: 'NO_ACCEPTED_CONTEXT',
+        message: expect.stringMatching(/ARCHIVE/),
+      }),
+    ]);
   }, 120_000);
 
   it('the process killed in the middle of a forward and started again: everything arrives', async () => {

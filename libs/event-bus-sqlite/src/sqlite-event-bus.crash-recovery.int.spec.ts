@@ -42,9 +42,10 @@ describe('SqliteEventBus crash recovery (SIGKILL of the process)', () => {
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
     const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
     try {
-      // Kill once enough is published and the slow group is visibly behind.
+      // Kill once enough is published and the slow group is visibly behind: by 100, so that the
+      // lines the child writes between the check and its death still leave it more than 50 behind.
       await waitFor(
-        () => child.exitCode !== null || (acknowledged.size >= 400 && before.slow.size < acknowledged.size - 50),
+        () => child.exitCode !== null || (acknowledged.size >= 400 && before.slow.size < acknowledged.size - 100),
         30_000,
         '400 acknowledged events with the slow group behind',
       );

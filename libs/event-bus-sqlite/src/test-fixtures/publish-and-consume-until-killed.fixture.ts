@@ -18,7 +18,7 @@ async function main(file: string, topic: TopicDefinition<z.infer<typeof schema>>
   await bus.subscribe(
     topic,
     async ({ value }) => {
-      await sleep(5);
+      await sleep(20);
       process.stdout.write(`slow ${value.seq}\n`);
     },
     { group: 'slow' },
