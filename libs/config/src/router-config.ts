@@ -43,8 +43,9 @@ const routerEnvSchema = z.object({
 /**
  * Reads PACS_ROUTING_FILE (none by default), PACS_FORWARD_MAX_ATTEMPTS (30),
  * PACS_FORWARD_RETRY_BASE_MS (5000), PACS_FORWARD_RETRY_MAX_MS (600000: with the defaults a job
- * keeps trying for about four hours), PACS_FORWARD_POLL_MS (1000), PACS_FORWARD_LEASE_MS (60000)
- * and PACS_FORWARD_WORKERS (16); a ConfigError names each variable that is wrong.
+ * keeps trying for two hours on average, under four at most), PACS_FORWARD_POLL_MS (1000),
+ * PACS_FORWARD_LEASE_MS (60000), PACS_FORWARD_WORKERS (16) and PACS_AE_TITLE; a ConfigError
+ * names each variable that is wrong.
  */
 export function loadRouterConfig(env: Env): RouterConfig {
   const e = parseEnv(routerEnvSchema, env);
