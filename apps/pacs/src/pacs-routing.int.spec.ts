@@ -23,8 +23,15 @@ function received(dir: string): { bySop: Map<string, Buffer>; files: number } {
   const files = filesUnder(dir).filter((f) => !f.endsWith('.tmp'));
   for (const file of files) {
     const bytes = readFileSync(file);
-    const read = readPart10(bytes);
-    if (read.status !== 'complete') continue; // still being written
+    // storescp writes in place: a file it is still writing is empty, cut short or not DICOM yet.
+    const read = (() => {
+      try {
+        return readPart10(bytes);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (read?.status !== 'complete') continue;
     bySop.set(read.dataset.string('SOPInstanceUID')!, datasetOf(bytes));
   }
   return { bySop, files: files.length };

@@ -28,8 +28,15 @@ function received(dir: string): Map<string, Buffer> {
   const bySop = new Map<string, Buffer>();
   for (const file of filesUnder(dir)) {
     const bytes = readFileSync(file);
-    const read = readPart10(bytes);
-    if (read.status === 'complete') bySop.set(read.dataset.string('SOPInstanceUID')!, datasetOf(bytes));
+    // storescp writes in place: a file it is still writing is empty, cut short or not DICOM yet.
+    const read = (() => {
+      try {
+        return readPart10(bytes);
+      } catch {
+        return undefined;
+      }
+    })();
+    if (read?.status === 'complete') bySop.set(read.dataset.string('SOPInstanceUID')!, datasetOf(bytes));
   }
   return bySop;
 }
