@@ -58,7 +58,7 @@ export interface KafkaEventBusOptions {
   readonly requestTimeoutMs?: number;
   /** Upper bound of a publish, retries included; past it the publish rejects PUBLISH_FAILED (default 10 s). */
   readonly publishTimeoutMs?: number;
-  /** kafkajs retries of connections and requests (default: 3 retries from 100 ms, at most 1 s apart). */
+  /** kafkajs retries of connections and requests (default: 3 retries from 100 ms, at most 1 s apart; consumers 10 from 300 ms, at most 5 s apart). */
   readonly retry?: RetryOptions;
   /** close() abandons handlers still running after this long; their messages are delivered again later (default 30 s). */
   readonly shutdownTimeoutMs?: number;
@@ -74,6 +74,10 @@ type State = 'new' | 'started' | 'closing' | 'closed' | 'crashed';
 // publish must fail in seconds (the caller answers a DICOM or HTTP client that is waiting). Bounded
 // retries weaken only exactly-once (kafkajs warns so); at-least-once is all the platform relies on.
 const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 100, maxRetryTime: 1000, retries: 3 };
+// A consumer has nobody waiting on it, and a broker that has just started needs seconds to create
+// its offsets topic and elect group coordinators ("coordinator not available"): about 30 s of
+// retries before kafkajs gives the consumer up.
+const CONSUMER_RETRY: RetryOptions = { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 };
 
 /**
  * The distributed EventBus on Kafka (kafkajs). Publishes go through one idempotent producer with
@@ -213,7 +217,7 @@ export class KafkaEventBus implements EventBus {
       // A short fetch wait keeps close() quick: kafkajs finishes the pending fetch before leaving.
       maxWaitTimeInMs: 500,
       allowAutoTopicCreation: false,
-      retry: this.retry,
+      retry: this.options.retry ?? CONSUMER_RETRY,
     });
     const subscription = new KafkaSubscription(this.runtime, consumer, topic, handler, resolved);
     this.subscriptions.add(subscription as KafkaSubscription<unknown>);
