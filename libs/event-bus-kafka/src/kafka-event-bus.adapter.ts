@@ -58,7 +58,7 @@ export interface KafkaEventBusOptions {
   readonly requestTimeoutMs?: number;
   /** Upper bound of a publish, retries included; past it the publish rejects PUBLISH_FAILED (default 10 s). */
   readonly publishTimeoutMs?: number;
-  /** kafkajs retries of connections and requests (default: 3 retries from 100 ms, at most 1 s apart; consumers 10 from 300 ms, at most 5 s apart). */
+  /** kafkajs retries of connections and requests (default: 3 retries from 100 ms, at most 1 s apart). */
   readonly retry?: RetryOptions;
   /** close() abandons handlers still running after this long; their messages are delivered again later (default 30 s). */
   readonly shutdownTimeoutMs?: number;
@@ -74,10 +74,6 @@ type State = 'new' | 'started' | 'closing' | 'closed' | 'crashed';
 // publish must fail in seconds (the caller answers a DICOM or HTTP client that is waiting). Bounded
 // retries weaken only exactly-once (kafkajs warns so); at-least-once is all the platform relies on.
 const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 100, maxRetryTime: 1000, retries: 3 };
-// A consumer has nobody waiting on it, and a broker that has just started needs seconds to create
-// its offsets topic and elect group coordinators ("coordinator not available"): about 30 s of
-// retries before kafkajs gives the consumer up.
-const CONSUMER_RETRY: RetryOptions = { initialRetryTime: 300, maxRetryTime: 5000, retries: 10 };
 
 /**
  * The distributed EventBus on Kafka (kafkajs). Publishes go through one idempotent producer with
@@ -207,17 +203,25 @@ export class KafkaEventBus implements EventBus {
         cause: error,
       });
     }
+    const groupId = kafkaGroupId(resolved.group, topic.name);
+    try {
+      await this.awaitGroupCoordinator(groupId);
+    } catch (error) {
+      throw new EventBusError('SUBSCRIBE_FAILED', `no group coordinator for ${groupId}: ${describe(error)}`, true, {
+        cause: error,
+      });
+    }
     const consumer = this.kafka.consumer({
       // One Kafka group per (group, topic): members of one Kafka group subscribed to different
       // topics would be handed each other's partitions by the assignor, and leave them unread.
-      groupId: kafkaGroupId(resolved.group, topic.name),
+      groupId,
       sessionTimeout: this.options.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: this.runtime.heartbeatIntervalMs,
       rebalanceTimeout: this.options.rebalanceTimeoutMs ?? 60_000,
       // A short fetch wait keeps close() quick: kafkajs finishes the pending fetch before leaving.
       maxWaitTimeInMs: 500,
       allowAutoTopicCreation: false,
-      retry: this.options.retry ?? CONSUMER_RETRY,
+      retry: this.retry,
     });
     const subscription = new KafkaSubscription(this.runtime, consumer, topic, handler, resolved);
     this.subscriptions.add(subscription as KafkaSubscription<unknown>);
@@ -256,6 +260,25 @@ export class KafkaEventBus implements EventBus {
     this.state = 'crashed';
     await Promise.all([...this.subscriptions].map((subscription) => subscription.abandon()));
     await this.disconnectClients();
+  }
+
+  /**
+   * Waits until the broker names a coordinator for the group. A broker that has just started
+   * answers "coordinator not available" for seconds while it creates its offsets topic, and a
+   * kafkajs consumer whose first lookup fails that way crashes for good.
+   */
+  private async awaitGroupCoordinator(groupId: string): Promise<void> {
+    const deadline = Date.now() + this.runtime.joinTimeoutMs;
+    await this.admin.connect();
+    for (;;) {
+      try {
+        await this.admin.describeGroups([groupId]);
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   }
 
   /** Creates the topics that do not exist yet; existing ones keep their settings. */
