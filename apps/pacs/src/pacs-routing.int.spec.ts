@@ -1,14 +1,22 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
 import { ForwardFailedV1, type ForwardFailedEvent } from '@pacs/contracts';
-import { generateUid, readPart10 } from '@pacs/dicom';
+import { generateUid } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { startTool } from '@pacs/dimse/testing';
-import { datasetOf, filesUnder, freePort, startApp, stowBody, waitForStatus, type AppProcess } from '@pacs/testing';
+import {
+  datasetOf,
+  freePort,
+  receivedDatasets,
+  startApp,
+  stowBody,
+  waitForStatus,
+  type AppProcess,
+} from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 120_000 };
@@ -17,25 +25,7 @@ const MR_IMAGE_STORAGE = '1.2.840.10008.5.1.4.1.1.4';
 const PRIVATE_SOP_CLASS = '1.2.826.0.1.3680043.9.7433.1.1';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** What a folder of received files holds: SOP Instance UID → data set bytes, and the file count. */
-function received(dir: string): { bySop: Map<string, Buffer>; files: number } {
-  const bySop = new Map<string, Buffer>();
-  const files = filesUnder(dir).filter((f) => !f.endsWith('.tmp'));
-  for (const file of files) {
-    const bytes = readFileSync(file);
-    // storescp writes in place: a file it is still writing is empty, cut short or not DICOM yet.
-    const read = (() => {
-      try {
-        return readPart10(bytes);
-      } catch {
-        return undefined;
-      }
-    })();
-    if (read?.status !== 'complete') continue;
-    bySop.set(read.dataset.string('SOPInstanceUID')!, datasetOf(bytes));
-  }
-  return { bySop, files: files.length };
-}
+const received = receivedDatasets;
 
 async function waitUntil(what: string, timeoutMs: number, check: () => boolean, context: () => string) {
   const deadline = Date.now() + timeoutMs;

@@ -1,17 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteBucketCommand, DeleteObjectsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { generateUid, readPart10 } from '@pacs/dicom';
+import { generateUid } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { startTool } from '@pacs/dimse/testing';
 import {
   datasetOf,
   engineEnv,
-  filesUnder,
   freePort,
+  receivedDatasets,
   startApp,
   uniqueName,
   waitForStatus,
@@ -23,23 +23,7 @@ const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
 const INSTANCES = 30;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** SOP Instance UID → data set bytes of the complete files storescp wrote. */
-function received(dir: string): Map<string, Buffer> {
-  const bySop = new Map<string, Buffer>();
-  for (const file of filesUnder(dir)) {
-    const bytes = readFileSync(file);
-    // storescp writes in place: a file it is still writing is empty, cut short or not DICOM yet.
-    const read = (() => {
-      try {
-        return readPart10(bytes);
-      } catch {
-        return undefined;
-      }
-    })();
-    if (read?.status === 'complete') bySop.set(read.dataset.string('SOPInstanceUID')!, datasetOf(bytes));
-  }
-  return bySop;
-}
+const received = (dir: string) => receivedDatasets(dir).bySop;
 
 // The distributed shape: the gateway, the indexer and the router as three processes on Kafka,
 // FerretDB (metadata index and routing store), S3 (the hot tier) and Redis. A modality sends a CT

@@ -8,6 +8,7 @@ import type { RoutingSubject } from '../routing-subject';
 import { forwardJobId } from './forward-job-ids';
 import type { RoutingConfigService } from './routing-config.service';
 import type { RoutingSubjects } from './routing-subjects';
+import type { TenantRouting } from './tenant-routing';
 
 /** A forward asked by hand (REST): a study, a series or an instance to one destination. */
 export interface ManualForward {
@@ -54,7 +55,7 @@ export class PlanForwardsUseCase {
     };
     const subject = await this.subjects.instance(event.tenantId, scope, event.source);
     if (!subject) return 0; // replaced or deleted since: nothing to send
-    return this.createJobs(event, 'instance', subject, scope, (destinationId) =>
+    return this.createJobs(routing, event, 'instance', subject, scope, (destinationId) =>
       forwardJobId('instance', event.tenantId, destinationId, event.sopInstanceUid, event.version),
     );
   }
@@ -67,7 +68,7 @@ export class PlanForwardsUseCase {
     if (!subject) return 0;
     const scope = { studyInstanceUid: event.studyInstanceUid };
     // The announcement's id is derived from the study's activity: a new quiet period, a new job.
-    return this.createJobs(event, 'study-stable', subject, scope, (destinationId) =>
+    return this.createJobs(routing, event, 'study-stable', subject, scope, (destinationId) =>
       forwardJobId('study-stable', event.tenantId, destinationId, event.eventId),
     );
   }
@@ -91,13 +92,13 @@ export class PlanForwardsUseCase {
   }
 
   private async createJobs(
+    routing: TenantRouting,
     event: InstanceIndexedEvent | StudyStableEvent,
     trigger: RuleTrigger,
     subject: RoutingSubject,
     scope: ForwardScope,
     idOf: (destinationId: string) => string,
   ): Promise<number> {
-    const routing = await this.configs.tenant(event.tenantId);
     const now = new Date().toISOString();
     let created = 0;
     for (const plan of planForwards(routing.rules, subject, trigger)) {
