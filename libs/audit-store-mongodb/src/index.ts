@@ -1,0 +1,1 @@
+export * from './mongodb-audit-store.adapter';
