@@ -1,0 +1,38 @@
+import { ROLES, type ApiKeyGrant, type Role } from '@pacs/config';
+
+/** Who made a request: the local user, or a system by its API key. */
+export interface Principal {
+  /** The key name, or `local`: in logs and audit records. */
+  readonly id: string;
+  readonly kind: 'local' | 'api-key';
+  /** The client's network address, when known. */
+  readonly address?: string;
+  /** The roles it holds on a tenant; none on a tenant it cannot see. */
+  roles(tenantId: string): readonly Role[];
+}
+
+/**
+ * The local user of local mode (no authentication configured, loopback only: ARCHITECTURE.md,
+ * Tenancy and access): every role on every tenant.
+ */
+export const LOCAL_PRINCIPAL: Principal = Object.freeze({
+  id: 'local',
+  kind: 'local' as const,
+  roles: (): readonly Role[] => ROLES,
+});
+
+/** The local user at the request's address. */
+export function localPrincipal(address: string | undefined): Principal {
+  return address ? Object.freeze({ ...LOCAL_PRINCIPAL, address }) : LOCAL_PRINCIPAL;
+}
+
+/** The system that presented this API key, at the request's address. */
+export function apiKeyPrincipal(key: ApiKeyGrant, address: string | undefined): Principal {
+  return Object.freeze({
+    id: key.name,
+    kind: 'api-key' as const,
+    ...(address ? { address } : {}),
+    // A Map, not the JSON object: a tenant named like an Object.prototype member grants nothing.
+    roles: (tenantId: string): readonly Role[] => key.grants.get(tenantId) ?? [],
+  });
+}
