@@ -35,7 +35,7 @@ SEAWEEDFS_VERSION="v0.0.0-20261109003541-7506e5f91cd6"
 APT_PACKAGES=(dcmtk orthanc orthanc-dicomweb python3-pydicom python3-numpy python3-pil redis-server)
 # What `npm test` needs (its pretest step): DICOM peers and pydicom's test files, no server.
 # numpy and Pillow give the pixel references of the imaging specs (pydicom only recommends them).
-TEST_TOOL_PACKAGES=(dcmtk python3-pydicom python3-numpy python3-pil)
+TEST_TOOL_PACKAGES=(dcmtk python3-pydicom python3-numpy python3-pil jing rsyslog socat openssl)
 
 KAFKA_PORT=19092
 KAFKA_CONTROLLER_PORT=19093

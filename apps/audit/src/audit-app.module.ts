@@ -1,9 +1,11 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditModule } from '@pacs/audit';
+import type { ServiceConfigs } from '@pacs/platform';
 
-/** The audit service alone (distributed shape): the platform now, its service module as it is built. */
+/** The audit service alone (distributed shape): the audit trail's consumer, API and exports. */
 @Module({})
 export class AuditAppModule {
-  static register(platform: DynamicModule): DynamicModule {
-    return { module: AuditAppModule, imports: [platform] };
+  static register(platform: DynamicModule, services: ServiceConfigs): DynamicModule {
+    return { module: AuditAppModule, imports: [platform, AuditModule.register(services.audit)] };
   }
 }

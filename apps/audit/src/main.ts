@@ -8,5 +8,6 @@ void runApp({
   service: 'audit',
   defaultMode: 'distributed',
   topics: TOPICS_V1,
-  rootModule: (platform) => AuditAppModule.register(platform),
+  audit: true,
+  rootModule: (platform, _config, services) => AuditAppModule.register(platform, services),
 });

@@ -32,7 +32,7 @@ describe('pacs process: audit records of queries and retrieves', () => {
     const db = new DatabaseSync(join(dataDir, 'events.sqlite'), { readOnly: true });
     try {
       const rows = db
-        .prepare('SELECT value FROM messages WHERE topic = ? ORDER BY partition, offset')
+        .prepare('SELECT value FROM messages WHERE topic = ? ORDER BY rowid')
         .all(AuditEventV1.name);
       return rows.map((row) => AuditEventV1.schema.parse(JSON.parse(String(row.value))));
     } finally {
@@ -140,7 +140,7 @@ describe('pacs process: audit records of queries and retrieves', () => {
       action: 'E',
       outcome: 0,
       participants: [
-        { userId: '127.0.0.1', isRequestor: true, networkAccessPoint: '127.0.0.1', roles: [{ code: '110153' }] },
+        { userId: 'local', isRequestor: true, networkAccessPoint: '127.0.0.1', roles: [{ code: '110153' }] },
         { userId: url, isRequestor: false, roles: [{ code: '110152' }] },
       ],
       objects: [
@@ -167,7 +167,7 @@ describe('pacs process: audit records of queries and retrieves', () => {
       outcome: 0,
       participants: [
         { userId: url, isRequestor: false, roles: [{ code: '110153' }] },
-        { userId: '127.0.0.1', isRequestor: true, roles: [{ code: '110152' }] },
+        { userId: 'local', isRequestor: true, roles: [{ code: '110152' }] },
       ],
       objects: [
         { typeCode: '1', id: 'AUDIT-1', name: 'Audit^Alice' },
@@ -190,7 +190,7 @@ describe('pacs process: audit records of queries and retrieves', () => {
     const record = await awaitRecord(before, transferred);
     expect(record).toMatchObject({
       outcome: 0,
-      participants: [{ userId: `${app.baseUrl}/tenants/radiology/wado` }, { userId: '127.0.0.1', isRequestor: true }],
+      participants: [{ userId: `${app.baseUrl}/tenants/radiology/wado` }, { userId: 'local', isRequestor: true }],
     });
     expect(studyObject(record)!.details).toEqual({ instances: '1', [`sopClass:${CT}`]: '1' });
   });

@@ -1,23 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { AuditEventV1, type AuditEvent, type TopicDefinition } from '@pacs/contracts';
 import type { EventBus } from '@pacs/event-bus';
 import pino from 'pino';
+import { QUERY } from './audit-codes';
 import { AuditTrail } from './audit-trail';
-import { queryAuditEvent } from './query.audit';
 
-const event = (tenantId: string): AuditEvent =>
-  queryAuditEvent(
-    {
-      tenantId,
-      correlationId: 'c1',
-      requestor: { userId: 'VIEWER' },
-      responder: { userId: 'RAD_PACS' },
-      target: { sopClassUid: '1.2.840.10008.5.1.4.1.2.2.1' },
-      query: Buffer.alloc(0),
-      keys: {},
-      outcome: 'success',
-    },
-    new Date(),
-  );
+const event = (tenantId: string): AuditEvent => ({
+  eventId: randomUUID(),
+  tenantId,
+  occurredAt: new Date().toISOString(),
+  correlationId: 'c1',
+  causationId: null,
+  event: QUERY,
+  action: 'E',
+  outcome: 0,
+  source: 'gateway',
+  participants: [{ userId: 'VIEWER', isRequestor: true }],
+  objects: [],
+});
 
 /** A bus that keeps what it is given and fails for one tenant. */
 function bus(failFor: string) {

@@ -14,13 +14,24 @@ export class AuditTrail implements BeforeApplicationShutdown {
   constructor(
     private readonly eventBus: EventBus,
     private readonly logger: Logger,
+    /** False only to measure what auditing costs (PACS_AUDIT_ENABLED=false): every event is dropped. */
+    private readonly enabled = true,
   ) {}
 
   /** Publishes the events one after the other, in the background; never throws. */
   publish(events: readonly AuditEvent[]): void {
-    if (events.length === 0) return;
+    if (events.length === 0 || !this.enabled) return;
     const done = this.publishAll(events).finally(() => this.pending.delete(done));
     this.pending.add(done);
+  }
+
+  /**
+   * Publishes the events and resolves once they are durable; throws when one could not be
+   * published. For the write paths whose answer waits for their audit record (ingest).
+   */
+  async publishDurably(events: readonly AuditEvent[]): Promise<void> {
+    if (!this.enabled) return;
+    for (const event of events) await this.eventBus.publish(AuditEventV1, event);
   }
 
   /** Resolves once every publication started so far has ended (tests, shutdown). */

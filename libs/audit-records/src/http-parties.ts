@@ -1,12 +1,15 @@
+import { principalOf } from '@pacs/identity';
 import type { FastifyRequest } from 'fastify';
 
 /**
- * The HTTP client of a request as the audit trail names it: by its network address (no user
- * authentication yet: ARCHITECTURE.md, Tenancy and access), which is also its access point.
+ * The HTTP client of a request as the audit trail names it: the authenticated principal (an API
+ * key's name, or `local` when no authentication is configured), with its network address as access
+ * point.
  */
 export function httpClient(req: FastifyRequest): { readonly userId: string; readonly address?: string } {
   const address = req.ip;
-  return address ? { userId: address, address } : { userId: 'unknown' };
+  const userId = principalOf(req)?.id ?? 'unknown';
+  return address ? { userId, address } : { userId };
 }
 
 /** The URL of the resource a request named, without its query: what answered it. */

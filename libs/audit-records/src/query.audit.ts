@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditEvent } from '@pacs/contracts';
-import { DESTINATION_ROLE, QUERY, ROLE_REPORT, SOP_CLASS_UID, SOURCE_ROLE, URI } from '@pacs/audit-records';
-import { AUDIT_SOURCE } from './audit-source';
+import { DESTINATION_ROLE, QUERY, ROLE_REPORT, SOP_CLASS_UID, SOURCE_ROLE, URI } from './audit-codes';
 
 /** One query as received, for its audit record. */
 export interface AuditedQuery {
+  /** The service that answered (AuditSourceIdentification); default `gateway`. */
+  readonly service?: string;
   readonly tenantId: string;
   readonly correlationId: string;
   /** Who asked: the calling AE title (DIMSE) or the HTTP client (its address). */
@@ -57,7 +58,7 @@ export function queryAuditEvent(query: AuditedQuery, now: Date): AuditEvent {
     action: 'E',
     outcome: query.outcome === 'failure' ? 4 : 0,
     ...(outcomeDescription !== undefined ? { outcomeDescription } : {}),
-    source: AUDIT_SOURCE,
+    source: query.service ?? 'gateway',
     participants: [
       {
         userId: query.requestor.userId,

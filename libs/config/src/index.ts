@@ -6,3 +6,5 @@ export * from './metadata-index-config';
 export * from './indexer-config';
 export * from './routing-store-config';
 export * from './router-config';
+export * from './audit-config';
+export * from './identity-config';

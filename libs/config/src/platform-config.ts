@@ -81,8 +81,10 @@ function platformEnvSchema(defaultMode: PacsMode) {
       PACS_DATA_DIR: z.string().min(1).default('./data'),
       PACS_LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
       PACS_SHUTDOWN_TIMEOUT_MS: positiveIntVar(25_000),
-      // Authentication arrives with the access-control work; until then a non-loopback listener
-      // must be an explicit, visible decision (ARCHITECTURE.md, Tenancy and access).
+      // Beyond loopback, every HTTP request must say who it is (API keys, loadIdentityConfig), or
+      // an unauthenticated listener must be an explicit, visible decision (ARCHITECTURE.md,
+      // Tenancy and access). The keys file itself is read and checked by loadIdentityConfig.
+      PACS_API_KEYS_FILE: z.string().min(1).optional(),
       PACS_INSECURE_ALLOW_REMOTE: booleanVar(false),
       PACS_EVENT_BUS: enumVar(['sqlite', 'kafka']).optional(),
       PACS_CACHE: enumVar(['memory', 'redis']).optional(),
@@ -116,13 +118,15 @@ function platformEnvSchema(defaultMode: PacsMode) {
         require('PACS_REDIS_URL', 'when the cache is Redis');
       }
       if ((env.PACS_BLOB_STORE ?? 'fs') === 's3') require('PACS_S3_BUCKET', 'when the blob store is S3');
-      if (!LOOPBACK.test(env.PACS_HTTP_HOST) && !env.PACS_INSECURE_ALLOW_REMOTE) {
+      const authenticated = env.PACS_API_KEYS_FILE !== undefined;
+      if (!LOOPBACK.test(env.PACS_HTTP_HOST) && !authenticated && !env.PACS_INSECURE_ALLOW_REMOTE) {
         ctx.addIssue({
           code: 'custom',
           path: ['PACS_HTTP_HOST'],
           message:
             'listening beyond loopback needs authentication, which is not configured; ' +
-            'set PACS_INSECURE_ALLOW_REMOTE=true to accept an unauthenticated listener',
+            'set PACS_API_KEYS_FILE (the API keys and their roles per tenant), ' +
+            'or PACS_INSECURE_ALLOW_REMOTE=true to accept an unauthenticated listener',
         });
       }
     });

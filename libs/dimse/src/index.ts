@@ -14,3 +14,4 @@ export * from './pdu-reader';
 export * from './pdu-writer';
 export { encodeFailedSopInstanceUidList, MAX_IDENTIFIER_LENGTH, readIdentifier } from './identifier';
 export { subAssociationContexts, type SubAssociationOpener } from './retrieve-scp';
+export * from './reject-reason-text';

@@ -1,10 +1,13 @@
+import type { AuditStore } from '@pacs/audit-store';
+import { MongoAuditStore } from '@pacs/audit-store-mongodb';
+import { SqliteAuditStore } from '@pacs/audit-store-sqlite';
 import type { BlobStore } from '@pacs/blob-store';
 import { FsBlobStore } from '@pacs/blob-store-fs';
 import { S3BlobStore } from '@pacs/blob-store-s3';
 import type { Cache } from '@pacs/cache';
 import { MemoryCache } from '@pacs/cache-memory';
 import { RedisCache } from '@pacs/cache-redis';
-import type { MetadataIndexConfig, PlatformConfig, RoutingStoreConfig } from '@pacs/config';
+import type { AuditStoreConfig, MetadataIndexConfig, PlatformConfig, RoutingStoreConfig } from '@pacs/config';
 import type { EventBus } from '@pacs/event-bus';
 import { KafkaEventBus } from '@pacs/event-bus-kafka';
 import { SqliteEventBus } from '@pacs/event-bus-sqlite';
@@ -68,6 +71,19 @@ export function createRoutingStore(config: RoutingStoreConfig): RoutingStore {
       return new SqliteRoutingStore({ file: config.file });
     case 'mongodb':
       return new MongoRoutingStore({
+        url: config.url,
+        database: config.database,
+        collectionPrefix: config.collectionPrefix,
+      });
+  }
+}
+
+export function createAuditStore(config: AuditStoreConfig): AuditStore {
+  switch (config.adapter) {
+    case 'sqlite':
+      return new SqliteAuditStore({ file: config.file });
+    case 'mongodb':
+      return new MongoAuditStore({
         url: config.url,
         database: config.database,
         collectionPrefix: config.collectionPrefix,

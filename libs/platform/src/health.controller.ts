@@ -1,11 +1,16 @@
 import { Controller, Get, Header, HttpCode, Inject, Res } from '@nestjs/common';
+import { PublicRoute } from '@pacs/identity';
 import type { FastifyReply } from 'fastify';
 import type { Registry } from 'prom-client';
 import { METRICS } from './platform.tokens';
 import { ReadinessService } from './readiness.service';
 
-/** Liveness, readiness (Kubernetes probes) and Prometheus metrics, on every app. */
+/**
+ * Liveness, readiness (Kubernetes probes) and Prometheus metrics, on every app; public: probes and
+ * scrapers carry no credentials.
+ */
 @Controller()
+@PublicRoute()
 export class HealthController {
   constructor(
     private readonly readiness: ReadinessService,

@@ -5,9 +5,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   ConfigError,
+  loadAuditConfig,
+  loadAuditEnabled,
+  loadIdentityConfig,
   loadMetadataIndexConfig,
   loadRoutingStoreConfig,
   loadPlatformConfig,
+  type AuditConfig,
   type Env,
   type PacsMode,
   type PlatformConfig,
@@ -28,13 +32,20 @@ export interface RunAppOptions<AppConfig = undefined> {
   readonly topics: readonly TopicDefinition<unknown>[];
   /** The app's own settings beyond the platform's, validated at boot with them. */
   readonly appConfig?: (env: Env) => AppConfig;
-  /** The app's root module, given the platform module to import and the app's settings. */
-  readonly rootModule: (platform: DynamicModule, appConfig: AppConfig) => DynamicModule;
+  /** The app's root module, given the platform module to import, the app's settings and the services' ones. */
+  readonly rootModule: (platform: DynamicModule, appConfig: AppConfig, services: ServiceConfigs) => DynamicModule;
   /** The app reads or writes the metadata index (its settings are validated with the others). */
   readonly metadataIndex?: boolean;
   /** The app routes: it keeps the routing store (its settings are validated with the others). */
   readonly routingStore?: boolean;
+  /** The app keeps the audit trail: its store and exports (their settings are validated with the others). */
+  readonly audit?: boolean;
   readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The settings of the services the app runs, loaded when its options ask for them. */
+export interface ServiceConfigs {
+  readonly audit?: AuditConfig;
 }
 
 /**
@@ -57,6 +68,8 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
     }
   };
   const config = attempt(() => loadPlatformConfig(options.service, env, options.defaultMode));
+  const identity = attempt(() => loadIdentityConfig(env));
+  const auditEnabled = attempt(() => loadAuditEnabled(env));
   const appConfig = attempt(() => options.appConfig?.(env)) as AppConfig;
   // Checked even when the platform variables are wrong, so that every wrong variable is named at once.
   const mode =
@@ -72,7 +85,12 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
         loadRoutingStoreConfig(env, { mode, dataDir: config?.dataDir ?? resolve(env['PACS_DATA_DIR'] ?? './data') }),
       )
     : undefined;
-  if (!config || problems.length > 0) return fail(`${name}: ${new ConfigError(problems).message}`);
+  const audit = options.audit
+    ? attempt(() =>
+        loadAuditConfig(env, { mode, dataDir: config?.dataDir ?? resolve(env['PACS_DATA_DIR'] ?? './data') }),
+      )
+    : undefined;
+  if (!config || !identity || problems.length > 0) return fail(`${name}: ${new ConfigError(problems).message}`);
   const logger = createLogger({ service: options.service, level: config.logLevel });
 
   let lock: DataDirLock | null = null;
@@ -91,13 +109,16 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
     metrics: createMetricsRegistry(options.service),
     lock,
     topics: options.topics,
+    identity,
+    auditEnabled: auditEnabled ?? true,
     ...(metadataIndex ? { metadataIndex } : {}),
     ...(routingStore ? { routingStore } : {}),
+    ...(audit ? { auditStore: audit.store } : {}),
   });
   let app: NestFastifyApplication;
   try {
     app = await NestFactory.create<NestFastifyApplication>(
-      options.rootModule(platform, appConfig),
+      options.rootModule(platform, appConfig, audit ? { audit } : {}),
       new FastifyAdapter({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: 'idle' }),
       { logger: new NestPinoLogger(logger), abortOnError: false },
     );
@@ -117,7 +138,12 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
   }
   app.get(ReadinessService).markStarted();
   logger.info(
-    { mode: config.mode, url: `http://${config.http.host}:${config.http.port}`, dataDir: config.dataDir },
+    {
+      mode: config.mode,
+      url: `http://${config.http.host}:${config.http.port}`,
+      dataDir: config.dataDir,
+      access: identity.apiKeys ? `${identity.apiKeys.length} API key(s)` : 'local user (no authentication)',
+    },
     'pacs started',
   );
   handleSignals(app, config, logger);

@@ -1,11 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { Access } from '@pacs/identity';
 import { TenantRegistry } from '@pacs/ingest';
 import { METADATA_INDEX, QueryError, type MetadataIndex, type SearchLevel } from '@pacs/metadata-index';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditTrail } from './audit/audit-trail';
-import { httpClient, queryParameters, rawQuery, requestUrl } from './audit/http-parties';
-import { queryAuditEvent, type AuditedQuery } from './audit/query.audit';
+import {
+  AuditTrail,
+  httpClient,
+  queryAuditEvent,
+  queryParameters,
+  rawQuery,
+  requestUrl,
+  type AuditedQuery,
+} from '@pacs/audit-records';
 import type { QidoPathUids, QidoSearch } from './qido/parse-qido-search';
 import { sendProblem } from './qido/problem';
 import { searchAcceptProblem } from './qido/qido-accept';
@@ -25,6 +32,7 @@ const paths = (path: string): string[] => [`dicomweb/${path}`, `tenants/:tenant/
  * answered or refused, is recorded on the audit trail ("Query", PS3.15 A.5.3.10).
  */
 @Controller()
+@Access('viewer', 'technologist', 'radiologist')
 export class QidoController {
   private readonly search: SearchQidoUseCase | undefined;
 

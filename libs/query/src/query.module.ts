@@ -1,6 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { TenantRegistry } from '@pacs/ingest';
-import { QueryAuditModule } from './audit/query-audit.module';
 import { DimseQueryRetrieveModule } from './dimse/dimse-query-retrieve.module';
 import { QidoController } from './qido.controller';
 import { WADO_RS_CONTROLLERS } from './wado';
@@ -16,7 +15,7 @@ export class QueryModule {
   static register({ tenants }: { tenants: TenantRegistry }): DynamicModule {
     return {
       module: QueryModule,
-      imports: [QueryAuditModule, DimseQueryRetrieveModule],
+      imports: [DimseQueryRetrieveModule],
       providers: [{ provide: TenantRegistry, useValue: tenants }, WadoRequests],
       controllers: [QidoController, ...WADO_RS_CONTROLLERS, WadoUriController],
     };

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Param, Put, Req, Res } from '@nestjs/common';
 import { tenantIdSchema } from '@pacs/contracts';
+import { AuditedRoute } from '@pacs/audit-records';
+import { Access } from '@pacs/identity';
 import {
   METADATA_INDEX,
   MetadataIndexError,
@@ -30,9 +32,11 @@ export interface ExtraAttributesBody {
  * Every tenant id of the right form is served: the tenants are configured at the gateway.
  */
 @Controller('tenants/:tenant/index')
+@Access('admin')
 export class IndexAttributesController {
   constructor(@Inject(METADATA_INDEX) private readonly index: MetadataIndex | null) {}
 
+  @AuditedRoute({ kind: 'query' })
   @Get('attributes')
   async get(@Param('tenant') tenant: string, @Res() reply: FastifyReply): Promise<void> {
     const index = this.open();
@@ -40,6 +44,7 @@ export class IndexAttributesController {
     await sendJson(reply, 200, bodyOf(tenant, await index.getExtraAttributes(tenant)));
   }
 
+  @AuditedRoute({ kind: 'change', configuration: 'software' })
   @Put('attributes')
   async put(
     @Param('tenant') tenant: string,
@@ -67,6 +72,7 @@ export class IndexAttributesController {
     await sendJson(reply, 200, bodyOf(tenant, set.extras));
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Get('reindex/:job')
   async job(@Param('tenant') tenant: string, @Param('job') jobId: string, @Res() reply: FastifyReply): Promise<void> {
     const index = this.open();

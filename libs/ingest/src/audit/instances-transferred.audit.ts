@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AuditEventV1, type AuditEvent } from '@pacs/contracts';
-import type { EventBus } from '@pacs/event-bus';
+import type { AuditTrail } from '@pacs/audit-records';
+import type { AuditEvent } from '@pacs/contracts';
 import type { StoredInstance } from '../store/store-instance.use-case';
 
 /** Who sent the instances and who received them (the audit message's active participants). */
@@ -125,11 +125,11 @@ export class InstancesTransferredAudit {
 
 /** Publishes the transfer's audit events; resolves once they are durable. */
 export async function publishInstancesTransferred(
-  eventBus: EventBus,
+  auditTrail: AuditTrail,
   audit: InstancesTransferredAudit,
   parties: TransferParties,
   source: string,
 ): Promise<void> {
   if (audit.isEmpty) return;
-  for (const event of audit.toEvents(parties, source, new Date())) await eventBus.publish(AuditEventV1, event);
+  await auditTrail.publishDurably(audit.toEvents(parties, source, new Date()));
 }

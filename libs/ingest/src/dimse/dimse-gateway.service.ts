@@ -15,6 +15,8 @@ import {
   DimseServer,
   DimseStatus,
   DimseStatusError,
+  rejectReasonText,
+  type AssociationEnd,
   type AssociationRequest,
   type DimseCommand,
   type DimseRequestContext,
@@ -24,7 +26,7 @@ import {
 } from '@pacs/dimse';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { Readable } from 'node:stream';
-import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
+import { associationEvent, AuditTrail, type AssociationActivity } from '@pacs/audit-records';
 import { InstancesTransferredAudit, publishInstancesTransferred } from '../audit/instances-transferred.audit';
 import { StoreInstanceError } from '../store/store-instance.errors';
 import { StoreInstanceUseCase } from '../store/store-instance.use-case';
@@ -51,10 +53,24 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
     @Inject(DICOM_CONFIG) private readonly config: DicomConfig,
     private readonly tenants: TenantRegistry,
     private readonly storeInstance: StoreInstanceUseCase,
-    @Inject(EVENT_BUS) private readonly eventBus: EventBus,
+    private readonly auditTrail: AuditTrail,
     @Inject(LOGGER) private readonly logger: Logger,
     @Optional() @Inject(QUERY_RETRIEVE_SCP) private readonly queryRetrieve: QueryRetrieveScp | null = null,
   ) {}
+
+  /** The DIMSE services this SCP provides (PS3.7), e.g. for the test that checks each is audited. */
+  get services(): string[] {
+    const names: Record<string, string> = {
+      onCEcho: 'C-ECHO',
+      onCStore: 'C-STORE',
+      onCFind: 'C-FIND',
+      onCGet: 'C-GET',
+      onCMove: 'C-MOVE',
+    };
+    return Object.keys({ onCEcho: true, onCStore: true, ...this.queryRetrieveHandlers() }).map(
+      (key) => names[key] ?? key,
+    );
+  }
 
   /** The port actually listened on (differs from the configured one when that was 0). */
   get port(): number | undefined {
@@ -82,6 +98,18 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
           queryRetrieve: this.queryRetrieve !== null,
         });
         if ('reject' in decision) {
+          // A node that may not associate is a failed log-on (PS3.15 A.5.3.12); an unknown called
+          // AE title belongs to no tenant, so the PACS's own (default) tenant records it.
+          this.auditAssociation(
+            {
+              tenantId: this.tenants.byCalledAeTitle(request.calledAeTitle)?.id ?? this.tenants.defaultTenantId,
+              correlationId: `dimse-${randomUUID()}`,
+              callingAeTitle: request.callingAeTitle,
+              calledAeTitle: request.calledAeTitle,
+              remoteAddress: request.remoteAddress,
+            },
+            { kind: 'rejected', reason: rejectReasonText(decision.reject) },
+          );
           logger.warn(
             {
               callingAeTitle: request.callingAeTitle,
@@ -99,10 +127,11 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
       ...this.queryRetrieveHandlers(),
     });
     this.server.on('associationEstablished', ({ association }) => {
-      this.associations.set(association.id, {
-        correlationId: `dimse-${randomUUID()}`,
-        audit: new InstancesTransferredAudit(),
-      });
+      const correlationId = `dimse-${randomUUID()}`;
+      this.associations.set(association.id, { correlationId, audit: new InstancesTransferredAudit() });
+      const tenant = this.tenants.byCalledAeTitle(association.calledAeTitle);
+      if (tenant)
+        this.auditAssociation({ tenantId: tenant.id, correlationId, ...association }, { kind: 'established' });
       logger.info(
         {
           associationId: association.id,
@@ -119,8 +148,9 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
         this.associations.delete(association.id);
         const tenant = this.tenants.byCalledAeTitle(association.calledAeTitle);
         if (state && tenant) {
+          // What the association transferred, then its log-off: in that order on the trail.
           publishInstancesTransferred(
-            this.eventBus,
+            this.auditTrail,
             state.audit,
             {
               tenantId: tenant.id,
@@ -130,12 +160,19 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
               destinationUserId: association.calledAeTitle.trim(),
             },
             'gateway',
-          ).catch((error: unknown) =>
-            logger.error(
-              { err: error, associationId: association.id, tenantId: tenant.id },
-              'audit event not published',
-            ),
-          );
+          )
+            .catch((error: unknown) =>
+              logger.error(
+                { err: error, associationId: association.id, tenantId: tenant.id },
+                'audit event not published',
+              ),
+            )
+            .finally(() =>
+              this.auditAssociation(
+                { tenantId: tenant.id, correlationId: state.correlationId, ...association },
+                event === 'associationReleased' ? { kind: 'released' } : { kind: 'aborted', reason: abortReason(end) },
+              ),
+            );
         }
         logger.info({ associationId: association.id, end, requests: stats.requestsReceived }, 'association ended');
       });
@@ -154,6 +191,32 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.server?.close({ timeoutMs: 10_000 });
+  }
+
+  private auditAssociation(
+    association: {
+      tenantId: string;
+      correlationId: string;
+      callingAeTitle: string;
+      calledAeTitle: string;
+      remoteAddress?: string;
+    },
+    activity: AssociationActivity,
+  ): void {
+    this.auditTrail.publish([
+      associationEvent(
+        {
+          tenantId: association.tenantId,
+          correlationId: association.correlationId,
+          service: 'gateway',
+          callingAeTitle: association.callingAeTitle,
+          calledAeTitle: association.calledAeTitle,
+          ...(association.remoteAddress ? { remoteAddress: association.remoteAddress } : {}),
+        },
+        activity,
+        new Date(),
+      ),
+    ]);
   }
 
   /** C-FIND, C-GET and C-MOVE, handed to the Query/Retrieve SCP with the tenant of the called AE title. */
@@ -260,4 +323,10 @@ export class DimseGatewayService implements OnApplicationBootstrap, BeforeApplic
       };
     }
   }
+}
+
+/** Who aborted the association, in words, for its audit record. */
+function abortReason(end: AssociationEnd | undefined): string {
+  if (!end || end.kind !== 'aborted') return 'aborted';
+  return end.by === 'peer' ? 'A-ABORT from the peer' : end.by === 'local' ? 'aborted by this PACS' : 'connection lost';
 }

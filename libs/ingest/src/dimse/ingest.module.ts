@@ -1,4 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
+import { AuditTrail } from '@pacs/audit-records';
 import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import { CACHE, type Cache } from '@pacs/cache';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
@@ -31,9 +32,9 @@ export class IngestModule {
         },
         {
           provide: StoreStudiesUseCase,
-          inject: [StoreInstanceUseCase, EVENT_BUS, LOGGER],
-          useFactory: (storeInstance: StoreInstanceUseCase, eventBus: EventBus, logger: Logger) =>
-            new StoreStudiesUseCase(storeInstance, eventBus, (error) =>
+          inject: [StoreInstanceUseCase, AuditTrail, LOGGER],
+          useFactory: (storeInstance: StoreInstanceUseCase, auditTrail: AuditTrail, logger: Logger) =>
+            new StoreStudiesUseCase(storeInstance, auditTrail, (error) =>
               logger.error({ err: error }, 'audit event not published'),
             ),
         },

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { isMultipartError, MultipartReader, parseMultipartRelated, type MultipartError } from '@pacs/multipart';
-import type { EventBus } from '@pacs/event-bus';
+import type { AuditTrail } from '@pacs/audit-records';
 import { InstancesTransferredAudit, publishInstancesTransferred } from '../audit/instances-transferred.audit';
 import { StoreInstanceError } from '../store/store-instance.errors';
 import { StoreInstanceUseCase, type InstanceSource } from '../store/store-instance.use-case';
@@ -47,7 +47,7 @@ export type StoreStudiesResult =
 export class StoreStudiesUseCase {
   constructor(
     private readonly storeInstance: StoreInstanceUseCase,
-    private readonly eventBus: EventBus,
+    private readonly auditTrail: AuditTrail,
     /** Audit publication failed after the instances were stored: logged, never answered as a store failure. */
     private readonly onAuditError: (error: unknown) => void = () => undefined,
   ) {}
@@ -55,10 +55,17 @@ export class StoreStudiesUseCase {
   async execute(command: StoreStudiesCommand): Promise<StoreStudiesResult> {
     const audit = new InstancesTransferredAudit();
     try {
-      return await this.storeAll(command, audit);
+      const result = await this.storeAll(command, audit);
+      // A request refused as a whole (415, 400, 413 before any part) is recorded too: nothing stored.
+      if (result.kind === 'problem' && audit.isEmpty)
+        audit.recordFailure(`request refused (${result.status}): ${result.detail}`);
+      return result;
+    } catch (error) {
+      if (audit.isEmpty) audit.recordFailure(`request failed: ${(error as Error).message}`);
+      throw error;
     } finally {
       await publishInstancesTransferred(
-        this.eventBus,
+        this.auditTrail,
         audit,
         {
           tenantId: command.tenant.id,

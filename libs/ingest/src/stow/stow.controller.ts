@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { DicomConfig } from '@pacs/config';
+import { Access, principalOf } from '@pacs/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DICOM_CONFIG } from '../dimse/ingest.tokens';
 import { TenantRegistry } from '../tenants/tenant-registry';
@@ -13,6 +14,7 @@ import { StoreStudiesUseCase } from './store-studies.use-case';
  * tenant's URL answers 404 like an unknown one.
  */
 @Controller()
+@Access('technologist', 'radiologist')
 export class StowController {
   constructor(
     private readonly storeStudies: StoreStudiesUseCase,
@@ -64,7 +66,7 @@ export class StowController {
       tenantId === this.tenants.defaultTenantId && !req.url.startsWith('/tenants/') ? '' : `/tenants/${tenantId}`;
     const result = await this.storeStudies.execute({
       tenant,
-      source: { protocol: 'STOW-RS', remoteAddress: req.ip },
+      source: { protocol: 'STOW-RS', remoteAddress: req.ip, clientId: principalOf(req)?.id ?? 'unknown' },
       correlationId: `stow-${randomUUID()}`,
       contentType: req.headers['content-type'],
       // The multipart/related parser registered by the platform hands the raw request stream over.

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { AuditEventV1, type AuditEvent } from '@pacs/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditTrail } from './audit-trail';
+import type { AuditTrail } from '@pacs/audit-records';
 import { WadoRetrieveAudit } from './wado-retrieve.audit';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -10,6 +10,8 @@ const req = {
   url: '/tenants/oncology/dicomweb/studies/1.1?accept=x',
   protocol: 'http',
   headers: { host: 'pacs:8080' },
+  // As the access guard leaves it (libs/identity): the authenticated principal.
+  principal: { id: 'viewer-7', kind: 'api-key' },
 } as unknown as FastifyRequest;
 
 /** A request's audit over a fake response, and what it published once the response closed. */
@@ -51,7 +53,7 @@ describe('WADO retrieve audit record', () => {
       outcome: 0,
       participants: [
         { userId: 'http://pacs:8080/tenants/oncology/dicomweb/studies/1.1', isRequestor: false },
-        { userId: '10.0.0.9', networkAccessPoint: '10.0.0.9', isRequestor: true },
+        { userId: 'viewer-7', networkAccessPoint: '10.0.0.9', isRequestor: true },
       ],
       objects: [
         { typeCode: '1', id: 'P1' },

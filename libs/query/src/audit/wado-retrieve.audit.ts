@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AuditTrail } from './audit-trail';
-import { httpClient, requestUrl } from './http-parties';
+import { httpClient, requestUrl, type AuditTrail } from '@pacs/audit-records';
 import { InstancesSentAudit, type SentInstance } from '@pacs/audit-records';
 import { AUDIT_SOURCE } from './audit-source';
 

@@ -17,6 +17,7 @@ import { FsBlobStore } from '@pacs/blob-store-fs';
 import { DimseGatewayService, loadTenantRegistry, type StoreInstanceUseCase } from '@pacs/ingest';
 import type { IndexedInstance } from '@pacs/metadata-index';
 import type { EventBus } from '@pacs/event-bus';
+import { AuditTrail } from '@pacs/audit-records';
 import pino from 'pino';
 import { QueryRetrieveService } from './query-retrieve.service';
 import { InMemoryMetadataIndex } from './testing/in-memory-metadata-index';
@@ -84,8 +85,8 @@ describe('DIMSE Query/Retrieve SCP with DCMTK', () => {
       acceptUnknownSopClasses: false,
       ...(tls ? { tls } : {}),
     } as DicomConfig;
-    const eventBus = { publish: async () => undefined } as unknown as EventBus;
-    const started = new DimseGatewayService(config, tenants, {} as StoreInstanceUseCase, eventBus, logger, scp);
+    const auditTrail = new AuditTrail({ publish: async () => undefined } as unknown as EventBus, logger);
+    const started = new DimseGatewayService(config, tenants, {} as StoreInstanceUseCase, auditTrail, logger, scp);
     await started.onApplicationBootstrap();
     gateways.push(started);
     return started;

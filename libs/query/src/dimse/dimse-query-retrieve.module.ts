@@ -3,8 +3,7 @@ import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import { QUERY_RETRIEVE_SCP } from '@pacs/ingest';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 import { LOGGER, type Logger } from '@pacs/observability';
-import { AuditTrail } from '../audit/audit-trail';
-import { QueryAuditModule } from '../audit/query-audit.module';
+import { AuditTrail } from '@pacs/audit-records';
 import { DimseQueryRetrieveAuditTrail } from './query-retrieve-audit-trail';
 import { QUERY_RETRIEVE_AUDIT, type QueryRetrieveAudit } from './query-retrieve-audit.port';
 import { QueryRetrieveService } from './query-retrieve.service';
@@ -18,7 +17,6 @@ import { QueryRetrieveService } from './query-retrieve.service';
  */
 @Global()
 @Module({
-  imports: [QueryAuditModule],
   providers: [
     {
       provide: QUERY_RETRIEVE_AUDIT,

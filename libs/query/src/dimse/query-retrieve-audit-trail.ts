@@ -1,8 +1,7 @@
 import type { AuditEvent } from '@pacs/contracts';
-import type { AuditTrail } from '../audit/audit-trail';
+import { queryAuditEvent, type AuditTrail } from '@pacs/audit-records';
 import { InstancesSentAudit, type SendingParties } from '@pacs/audit-records';
 import { AUDIT_SOURCE } from '../audit/audit-source';
-import { queryAuditEvent } from '../audit/query.audit';
 import type { QueryRetrieveActivity, QueryRetrieveAudit } from './query-retrieve-audit.port';
 
 /**

@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Access } from '@pacs/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { WadoRequests } from '../wado/wado-requests';
 import { headerValue } from '../wado/wado-routes';
@@ -15,6 +16,7 @@ import { RetrieveWadoUriUseCase } from './retrieve-wado-uri.use-case';
  * on the audit trail (WadoRetrieveAudit).
  */
 @Controller()
+@Access('viewer', 'technologist', 'radiologist')
 export class WadoUriController {
   constructor(private readonly requests: WadoRequests) {}
 

@@ -1,4 +1,5 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Access } from '@pacs/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RetrieveBulkDataUseCase } from './retrieve-bulkdata.use-case';
 import { RetrieveFramesUseCase } from './retrieve-frames.use-case';
@@ -13,6 +14,7 @@ const INSTANCE = 'studies/:study/series/:series/instances/:instance';
  * recorded on the audit trail (WadoRetrieveAudit).
  */
 @Controller()
+@Access('viewer', 'technologist', 'radiologist')
 export class WadoPixelsController {
   constructor(private readonly requests: WadoRequests) {}
 

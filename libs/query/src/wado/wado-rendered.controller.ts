@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { Access } from '@pacs/identity';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RetrieveRenderedUseCase } from './retrieve-rendered.use-case';
@@ -21,6 +22,7 @@ function everyLevel(resource: string): string[] {
  * recorded on the audit trail with the instances it rendered (WadoRetrieveAudit).
  */
 @Controller()
+@Access('viewer', 'technologist', 'radiologist')
 export class WadoRenderedController {
   constructor(
     private readonly requests: WadoRequests,

@@ -3,7 +3,7 @@ import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import { TenantRegistry } from '@pacs/ingest';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AuditTrail } from '../audit/audit-trail';
+import { AuditTrail } from '@pacs/audit-records';
 import { WadoRetrieveAudit } from '../audit/wado-retrieve.audit';
 import { InstanceCatalog } from './instance-catalog';
 import type { WadoResponse } from './wado-response';

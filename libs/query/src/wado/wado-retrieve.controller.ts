@@ -1,4 +1,5 @@
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { Access } from '@pacs/identity';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RetrieveInstancesUseCase } from './retrieve-instances.use-case';
@@ -13,6 +14,7 @@ import { headerValue, wadoPaths } from './wado-routes';
  * on the audit trail with the instances it carried (WadoRetrieveAudit).
  */
 @Controller()
+@Access('viewer', 'technologist', 'radiologist')
 export class WadoRetrieveController {
   constructor(
     private readonly requests: WadoRequests,

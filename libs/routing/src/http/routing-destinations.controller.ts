@@ -1,4 +1,6 @@
 import { Controller, Delete, Get, Inject, Param, Put, Req, Res, UseFilters } from '@nestjs/common';
+import { AuditedRoute } from '@pacs/audit-records';
+import { Access } from '@pacs/identity';
 import { LOGGER, type Logger } from '@pacs/observability';
 import { ROUTING_STORE, type RoutingStore } from '@pacs/routing-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -20,6 +22,7 @@ import { requireStore } from './require-store';
  * - `GET /{id}/status`: its queue (pending, running, failed, oldestPendingAt).
  */
 @Controller('tenants/:tenant/routing/destinations')
+@Access('admin')
 @UseFilters(RoutingProblemFilter)
 export class RoutingDestinationsController {
   private readonly store: RoutingStore;
@@ -32,6 +35,7 @@ export class RoutingDestinationsController {
     this.store = requireStore(store);
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Get()
   async list(@Param('tenant', TenantIdPipe) tenant: string, @Res() reply: FastifyReply): Promise<void> {
     const [documents, routing] = await Promise.all([this.configs.documents(tenant), this.configs.tenant(tenant)]);
@@ -42,6 +46,7 @@ export class RoutingDestinationsController {
     });
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Get(':id')
   async get(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -53,6 +58,7 @@ export class RoutingDestinationsController {
     await sendJson(reply, 200, destinationView(document));
   }
 
+  @AuditedRoute({ kind: 'change', configuration: 'network' })
   @Put(':id')
   async put(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -69,6 +75,7 @@ export class RoutingDestinationsController {
     await sendJson(reply, put.created ? 201 : 200, destinationView(put.stored));
   }
 
+  @AuditedRoute({ kind: 'change', configuration: 'network' })
   @Delete(':id')
   async delete(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -84,6 +91,7 @@ export class RoutingDestinationsController {
     await sendJson(reply, 204);
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Get(':id/status')
   async status(
     @Param('tenant', TenantIdPipe) tenant: string,

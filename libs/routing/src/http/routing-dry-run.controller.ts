@@ -1,4 +1,6 @@
 import { Controller, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
+import { AuditedRoute } from '@pacs/audit-records';
+import { Access } from '@pacs/identity';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { explainRules } from '../rule-matcher';
@@ -25,6 +27,7 @@ export const DRY_RUN_MAX_INSTANCES = 1000;
  * 404 when the tenant has no such study.
  */
 @Controller('tenants/:tenant/routing/rules/dry-run')
+@Access('admin')
 @UseFilters(RoutingProblemFilter)
 export class RoutingDryRunController {
   private readonly index: MetadataIndex;
@@ -38,6 +41,7 @@ export class RoutingDryRunController {
     this.index = index;
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Post()
   async dryRun(
     @Param('tenant', TenantIdPipe) tenant: string,

@@ -1,4 +1,6 @@
 import { Controller, Get, Inject, Param, Post, Query, Req, Res, UseFilters } from '@nestjs/common';
+import { AuditedRoute } from '@pacs/audit-records';
+import { Access } from '@pacs/identity';
 import { LOGGER, type Logger } from '@pacs/observability';
 import { ROUTING_STORE, type ForwardJob, type RoutingStore } from '@pacs/routing-store';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -24,6 +26,7 @@ import { parseManualForward } from './routing-requests';
  * Another tenant's job is a 404, as one that does not exist.
  */
 @Controller('tenants/:tenant/routing')
+@Access('admin')
 @UseFilters(RoutingProblemFilter)
 export class RoutingJobsController {
   private readonly store: RoutingStore;
@@ -37,6 +40,7 @@ export class RoutingJobsController {
     this.store = requireStore(store);
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Get('jobs')
   async list(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -48,6 +52,7 @@ export class RoutingJobsController {
     await sendJson(reply, 200, { jobs: jobs.map(jobView), next: next ?? null });
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Get('jobs/:id')
   async get(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -57,6 +62,7 @@ export class RoutingJobsController {
     await sendJson(reply, 200, { job: jobView(await this.job(tenant, id)) });
   }
 
+  @AuditedRoute({ kind: 'transfer' })
   @Post('jobs/:id/retry')
   async retry(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -83,6 +89,7 @@ export class RoutingJobsController {
     await sendJson(reply, 200, { job: jobView(retried) });
   }
 
+  @AuditedRoute({ kind: 'change', configuration: 'software' })
   @Post('jobs/:id/cancel')
   async cancel(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -103,6 +110,7 @@ export class RoutingJobsController {
     await sendJson(reply, 200, { job: jobView(cancelled) });
   }
 
+  @AuditedRoute({ kind: 'transfer' })
   @Post('forward')
   async forward(
     @Param('tenant', TenantIdPipe) tenant: string,

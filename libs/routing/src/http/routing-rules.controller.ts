@@ -1,4 +1,6 @@
 import { Controller, Delete, Get, Inject, Param, Put, Req, Res, UseFilters } from '@nestjs/common';
+import { AuditedRoute } from '@pacs/audit-records';
+import { Access } from '@pacs/identity';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RoutingConfigService } from '../service/routing-config.service';
@@ -16,6 +18,7 @@ import { changeTenantConfig, ruleView } from './tenant-config';
  * The dry run is RoutingDryRunController.
  */
 @Controller('tenants/:tenant/routing/rules')
+@Access('admin')
 @UseFilters(RoutingProblemFilter)
 export class RoutingRulesController {
   constructor(
@@ -23,6 +26,7 @@ export class RoutingRulesController {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  @AuditedRoute({ kind: 'query' })
   @Get()
   async list(@Param('tenant', TenantIdPipe) tenant: string, @Res() reply: FastifyReply): Promise<void> {
     const [documents, routing] = await Promise.all([this.configs.documents(tenant), this.configs.tenant(tenant)]);
@@ -34,6 +38,7 @@ export class RoutingRulesController {
     });
   }
 
+  @AuditedRoute({ kind: 'query' })
   @Get(':id')
   async get(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -46,6 +51,7 @@ export class RoutingRulesController {
     await sendJson(reply, 200, ruleView(rule, destinationIdsOf(documents)));
   }
 
+  @AuditedRoute({ kind: 'change', configuration: 'software' })
   @Put(':id')
   async put(
     @Param('tenant', TenantIdPipe) tenant: string,
@@ -62,6 +68,7 @@ export class RoutingRulesController {
     await sendJson(reply, put.created ? 201 : 200, put.stored);
   }
 
+  @AuditedRoute({ kind: 'change', configuration: 'software' })
   @Delete(':id')
   async delete(
     @Param('tenant', TenantIdPipe) tenant: string,
