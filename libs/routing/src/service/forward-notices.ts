@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { InstancesSentAudit } from '@pacs/audit-records';
-import { AuditEventV1, ForwardCompletedV1, ForwardFailedV1 } from '@pacs/contracts';
+import { InstancesSentAudit, type AuditTrail } from '@pacs/audit-records';
+import { ForwardCompletedV1, ForwardFailedV1 } from '@pacs/contracts';
 import type { EventBus } from '@pacs/event-bus';
 import type { ForwardError, ForwardJob } from '@pacs/routing-store';
 import type { Destination } from '../destination';
@@ -36,6 +36,7 @@ export function destinationAddress(destination: Destination): string {
 export class ForwardNotices {
   constructor(
     private readonly eventBus: Pick<EventBus, 'publish'>,
+    private readonly auditTrail: Pick<AuditTrail, 'publishDurably'>,
     private readonly aeTitle: string,
   ) {}
 
@@ -79,7 +80,7 @@ export class ForwardNotices {
       },
       new Date(),
     );
-    for (const event of events) await this.eventBus.publish(AuditEventV1, event);
+    await this.auditTrail.publishDurably(events);
   }
 
   private envelope(job: ForwardJob) {

@@ -5,6 +5,7 @@ import {
   type OnApplicationBootstrap,
   type OnModuleInit,
 } from '@nestjs/common';
+import { AuditTrail } from '@pacs/audit-records';
 import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import type { RouterConfig } from '@pacs/config';
 import { InstanceIndexedV1, StudyStableV1 } from '@pacs/contracts';
@@ -48,6 +49,7 @@ export class RoutingRuntime implements OnModuleInit, OnApplicationBootstrap, Bef
     @Inject(ROUTER_CONFIG) config: RouterConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     configs: RoutingConfigService,
+    auditTrail: AuditTrail,
   ) {
     if (!store) throw new Error('RouterModule needs the routing store (runApp routingStore: true)');
     if (!index) throw new Error('RouterModule needs the metadata index (runApp metadataIndex: true)');
@@ -63,7 +65,7 @@ export class RoutingRuntime implements OnModuleInit, OnApplicationBootstrap, Bef
       blobStore,
       configs,
       senders,
-      notices: new ForwardNotices(eventBus, config.aeTitle),
+      notices: new ForwardNotices(eventBus, auditTrail, config.aeTitle),
       metrics: new ForwardMetrics(registry, store),
       logger: routerLogger,
       config,
