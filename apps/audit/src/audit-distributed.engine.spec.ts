@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { MongoClient } from 'mongodb';
-import { validateAuditXml } from '@pacs/audit/testing';
+import { NodeCollector, validateAuditXml } from '@pacs/audit/testing';
 import type { AuditEvent } from '@pacs/contracts';
 import { generateUid } from '@pacs/dicom';
 import { CT_IMAGE_STORAGE, ctInstanceFile } from '@pacs/dicom/testing';
@@ -39,73 +38,28 @@ const AUDIT_SYSLOG =
   /^<\d+>1 \S+ \S+ pacs-audit - IHE\+RFC-3881 \[pacs@32473 tenant="([^"]+)" seq="(\d+)" eventId="([^"]+)" hash="([0-9a-f]{64})"\] \uFEFF([\s\S]*)$/;
 
 /**
- * A syslog collector over TCP (RFC 6587 3.4.1 octet counting): it reads a connection to its end,
- * then closes its side, as rsyslog's imtcp does; that orderly close is how the audit app's
+ * The syslog collector of the test (RFC 6587 3.4.1 octet counting): it reads a connection to its
+ * end, then closes its side, as rsyslog's imtcp does; that orderly close is how the audit app's
  * exporter knows a batch was read (libs/audit/src/syslog/syslog-transport.ts).
  */
-class SyslogCollector {
-  readonly messages: SyslogMessage[] = [];
-  readonly problems: string[] = [];
-  private server: Server | undefined;
-  private readonly sockets = new Set<Socket>();
-
-  async start(): Promise<number> {
-    // Half-open: the socket closes when the collector has read everything, not at the client's FIN.
-    const server = createServer({ allowHalfOpen: true }, (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-      socket.on('error', () => undefined);
-      const chunks: Buffer[] = [];
-      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-      socket.on('end', () => {
-        this.read(Buffer.concat(chunks));
-        socket.end();
-      });
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    const address = server.address();
-    if (address === null || typeof address === 'string') throw new Error('the collector has no port');
-    return address.port;
-  }
-
-  async stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    const server = this.server;
-    this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+class AuditCollector extends NodeCollector {
+  /** What it received that is not an audit message of ours. */
+  get problems(): string[] {
+    return this.parsed().flatMap((m) => ('problem' in m ? [m.problem] : []));
   }
 
   /** The messages of one tenant, in the order received. */
   of(tenant: string): SyslogMessage[] {
-    return this.messages.filter((message) => message.tenant === tenant);
+    return this.parsed().flatMap((m) => ('problem' in m || m.tenant !== tenant ? [] : [m]));
   }
 
-  private read(stream: Buffer): void {
-    let at = 0;
-    while (at < stream.length) {
-      const space = stream.indexOf(0x20, at);
-      const length = space > at ? Number(stream.subarray(at, space).toString('ascii')) : NaN;
-      if (!Number.isInteger(length) || length < 1 || space + 1 + length > stream.length) {
-        this.problems.push(`bad octet-counted frame at offset ${at} of a ${stream.length}-byte stream`);
-        return;
-      }
-      const text = stream.subarray(space + 1, space + 1 + length).toString('utf8');
+  private parsed(): Array<SyslogMessage | { problem: string }> {
+    return this.messages().map((message) => {
+      const text = message.toString('utf8');
       const match = AUDIT_SYSLOG.exec(text);
-      if (!match) this.problems.push(`not an audit message: ${text.slice(0, 200)}`);
-      else
-        this.messages.push({
-          tenant: match[1]!,
-          seq: Number(match[2]),
-          eventId: match[3]!,
-          hash: match[4]!,
-          xml: match[5]!,
-        });
-      at = space + 1 + length;
-    }
+      if (!match) return { problem: `not an audit message: ${text.slice(0, 200)}` };
+      return { tenant: match[1]!, seq: Number(match[2]), eventId: match[3]!, hash: match[4]!, xml: match[5]! };
+    });
   }
 }
 
@@ -169,7 +123,7 @@ describe('audit app on Kafka and FerretDB, beside the gateway, exporting to sysl
   let dicomPort: string;
   let mongo: MongoClient;
   let collectorPort: number;
-  const collector = new SyslogCollector();
+  const collector = new AuditCollector();
   const tenant = uniqueName('audit');
   const database = uniqueName('audit')
     .replace(/[^a-z0-9]/gi, '_')

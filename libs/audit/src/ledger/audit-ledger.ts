@@ -30,9 +30,23 @@ export class AuditLedger {
       byTenant.set(event.tenantId, list);
     }
     const appended: AuditRecord[] = [];
-    for (const [tenantId, tenantEvents] of byTenant)
-      appended.push(...(await this.appendTenant(tenantId, tenantEvents)));
+    for (const [tenantId, tenantEvents] of byTenant) appended.push(...(await this.serialized(tenantId, tenantEvents)));
     return appended;
+  }
+
+  /** Appends after the tenant's appends already under way in this process. */
+  private serialized(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+    const previous = this.tails.get(tenantId) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.appendTenant(tenantId, events),
+      () => this.appendTenant(tenantId, events),
+    );
+    this.tails.set(tenantId, next);
+    const forget = () => {
+      if (this.tails.get(tenantId) === next) this.tails.delete(tenantId);
+    };
+    next.then(forget, forget);
+    return next;
   }
 
   private async appendTenant(tenantId: string, events: readonly AuditEvent[]): Promise<AuditRecord[]> {

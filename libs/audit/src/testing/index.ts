@@ -1,1 +1,2 @@
 export * from './validate-audit-xml';
+export { NodeCollector, parseOctetCounted, type NodeCollectorMode } from '../syslog/testing/collectors';

@@ -1,5 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { AuditTrail } from '@pacs/audit-records';
+import {
+  DESTINATION_ROLE,
+  INSTANCES_TRANSFERRED,
+  PATIENT_NUMBER,
+  ROLE_PATIENT,
+  ROLE_REPORT,
+  SOURCE_ROLE,
+  STUDY_UID,
+  type AuditTrail,
+} from '@pacs/audit-records';
 import type { AuditEvent } from '@pacs/contracts';
 import type { StoredInstance } from '../store/store-instance.use-case';
 
@@ -19,15 +28,6 @@ interface StudyTransfer {
   patientName?: string;
   readonly sopClasses: Map<string, number>;
 }
-
-// Coded values of PS3.16 / PS3.15 A.5 used by this message.
-const INSTANCES_TRANSFERRED = { code: '110104', codingScheme: 'DCM', meaning: 'DICOM Instances Transferred' };
-const SOURCE_ROLE = { code: '110153', codingScheme: 'DCM', meaning: 'Source Role ID' };
-const DESTINATION_ROLE = { code: '110152', codingScheme: 'DCM', meaning: 'Destination Role ID' };
-const STUDY_UID = { code: '110180', codingScheme: 'DCM', meaning: 'Study Instance UID' };
-const PATIENT_NUMBER = { code: '2', codingScheme: 'RFC-3881', meaning: 'Patient Number' };
-const ROLE_PATIENT = { code: '1', codingScheme: 'RFC-3881', meaning: 'Patient' };
-const ROLE_REPORT = { code: '3', codingScheme: 'RFC-3881', meaning: 'Report' };
 
 /**
  * Collects what one association or STOW-RS request stored, and turns it into the audit records of
