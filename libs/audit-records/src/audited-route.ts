@@ -13,7 +13,7 @@ import type { AuditEvent } from '@pacs/contracts';
 import { tenantIdSchema } from '@pacs/contracts';
 import { IDENTITY_CONFIG, IDENTITY_SERVICE, type IdentityConfig } from '@pacs/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { catchError, from, mergeMap, type Observable } from 'rxjs';
+import { tap, type Observable } from 'rxjs';
 import { AuditTrail } from './audit-trail';
 import { STUDY_UID, URI, ROLE_REPORT } from './audit-codes';
 import { configurationChangeEvent } from './configuration-change.audit';
@@ -68,20 +68,19 @@ export class AuditedRouteInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const reply = context.switchToHttp().getResponse<FastifyReply>();
     return next.handle().pipe(
-      mergeMap((value) => {
-        this.record(
-          request,
-          kind,
-          reply.statusCode < 400 ? undefined : `answered ${reply.statusCode}`,
-          reply.statusCode,
-        );
-        return from([value]);
-      }),
-      catchError((error: unknown) => {
-        const status = error instanceof HttpException ? error.getStatus() : 500;
-        const detail = error instanceof HttpException ? error.message : 'internal error';
-        this.record(request, kind, `answered ${status}: ${detail}`, status);
-        throw error;
+      tap({
+        next: () =>
+          this.record(
+            request,
+            kind,
+            reply.statusCode < 400 ? undefined : `answered ${reply.statusCode}`,
+            reply.statusCode,
+          ),
+        error: (error: unknown) => {
+          const status = error instanceof HttpException ? error.getStatus() : 500;
+          const detail = error instanceof HttpException ? error.message : 'internal error';
+          this.record(request, kind, `answered ${status}: ${detail}`, status);
+        },
       }),
     );
   }
