@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
 import type { AuditEvent } from '@pacs/contracts';
-import { GroupSync } from '@pacs/event-bus';
+import { immediateTransaction, openWalDatabase, prepareStatements, SqliteTransactions, WalSync } from '@pacs/sqlite-tx';
 import {
   AuditChainConflictError,
   auditSearchKeysOf,
@@ -60,6 +57,12 @@ const STATEMENTS = {
 
 type Statements = { readonly [K in keyof typeof STATEMENTS]: StatementSync };
 
+/** The open database, for a transaction. */
+interface Open {
+  readonly db: DatabaseSync;
+  readonly statements: Statements;
+}
+
 /** The filters of AuditQuery kept in audit_record_keys, by the kind of their rows. */
 const KEY_FILTERS = [
   ['patientId', 'patient'],
@@ -79,52 +82,33 @@ export class SqliteAuditStore implements AuditStore {
   private statements: Statements | undefined;
   private readonly searches = new Map<string, StatementSync>();
   private readonly existing = new Map<number, StatementSync>();
-  private wal: Promise<FileHandle> | undefined;
-  private readonly walSync = new GroupSync(async () => {
-    if (this.options.file === ':memory:') return;
-    this.wal ??= openFile(`${this.options.file}-wal`, 'r');
-    await (await this.wal).datasync();
-  });
+  private readonly wal: WalSync;
+  private readonly transactions: SqliteTransactions<Open>;
 
   constructor(private readonly options: SqliteAuditStoreOptions) {
     if (typeof options.file !== 'string' || options.file === '') {
       throw invalidAuditArgument('file', 'must be the path of the audit database');
     }
     if (options.busyTimeoutMs !== undefined) checkAuditInteger('busyTimeoutMs', options.busyTimeoutMs, 0);
+    this.wal = new WalSync(options.file);
+    this.transactions = new SqliteTransactions({ open: () => this.open(), durable: this.wal, engineError });
   }
 
   async start(): Promise<void> {
     if (this.db) return;
     try {
-      if (this.options.file !== ':memory:') mkdirSync(dirname(this.options.file), { recursive: true });
-      const db = new DatabaseSync(this.options.file, { timeout: this.options.busyTimeoutMs ?? 5000 });
-      try {
-        db.exec('PRAGMA journal_mode = WAL');
-        // Commits do not sync on this thread (NORMAL): a write resolves after an fdatasync of the
-        // WAL on the thread pool, shared by the writes committed meanwhile (GroupSync).
-        db.exec('PRAGMA synchronous = NORMAL');
+      const { db, setup } = openWalDatabase(this.options.file, this.options.busyTimeoutMs ?? 5000, (db) => {
         const version = auditSchemaVersionOf(db);
         if (version > AUDIT_SCHEMA_VERSION) {
           throw new Error(
             `${this.options.file} has audit schema version ${version}, this build knows up to ${AUDIT_SCHEMA_VERSION}`,
           );
         }
-        db.exec('BEGIN IMMEDIATE');
-        try {
-          createAuditSchema(db);
-          db.exec('COMMIT');
-        } catch (error) {
-          if (db.isTransaction) db.exec('ROLLBACK');
-          throw error;
-        }
-        this.statements = Object.fromEntries(
-          Object.entries(STATEMENTS).map(([name, sql]) => [name, db.prepare(sql)]),
-        ) as unknown as Statements;
-      } catch (error) {
-        db.close();
-        throw error;
-      }
+        immediateTransaction(db, () => createAuditSchema(db));
+        return prepareStatements(db, STATEMENTS);
+      });
       this.db = db;
+      this.statements = setup;
     } catch (error) {
       throw engineError('start', error);
     }
@@ -136,15 +120,13 @@ export class SqliteAuditStore implements AuditStore {
     this.statements = undefined;
     this.searches.clear();
     this.existing.clear();
-    const wal = this.wal;
-    this.wal = undefined;
-    await wal?.then((handle) => handle.close()).catch(() => undefined);
+    await this.wal.close();
     if (db?.isOpen) db.close();
   }
 
   async head(tenantId: string): Promise<ChainHead | null> {
     const tenant = checkAuditId('tenantId', tenantId);
-    return this.read('head', ({ statements }) => {
+    return this.transactions.read('head', ({ statements }) => {
       const row = statements.head.get(tenant);
       return row ? { seq: Number(row['seq']), hash: String(row['hash']) } : null;
     });
@@ -153,7 +135,7 @@ export class SqliteAuditStore implements AuditStore {
   async existingEventIds(tenantId: string, eventIds: readonly string[]): Promise<Set<string>> {
     const tenant = checkAuditId('tenantId', tenantId);
     const ids = checkAuditEventIds(eventIds);
-    return this.read('existingEventIds', ({ db }) => {
+    return this.transactions.read('existingEventIds', ({ db }) => {
       const found = new Set<string>();
       for (let i = 0; i < ids.length; i += IN_CHUNK) {
         const chunk = ids.slice(i, i + IN_CHUNK);
@@ -176,7 +158,7 @@ export class SqliteAuditStore implements AuditStore {
     if (!first) return;
     // The search keys first: a record whose event cannot give them is refused before anything is written.
     const keys = checked.map((record) => auditSearchKeysOf(record.event));
-    await this.committed('append', ({ statements }) => {
+    await this.transactions.write('append', ({ statements }) => {
       const { tenantId } = first;
       const head = Number(statements.head.get(tenantId)?.['seq'] ?? 0);
       if (first.seq <= head) throw new AuditChainConflictError(tenantId, first.seq, 'seq-taken');
@@ -214,13 +196,13 @@ export class SqliteAuditStore implements AuditStore {
     const tenant = checkAuditId('tenantId', tenantId);
     const from = checkAuditInteger('fromSeq', fromSeq, 1);
     const count = checkAuditLimit('limit', limit);
-    return this.read('range', ({ statements }) => statements.range.all(tenant, from, count).map(recordOf));
+    return this.transactions.read('range', ({ statements }) => statements.range.all(tenant, from, count).map(recordOf));
   }
 
   async get(tenantId: string, seq: number): Promise<AuditRecord | null> {
     const tenant = checkAuditId('tenantId', tenantId);
     const at = checkAuditInteger('seq', seq, 1);
-    return this.read('get', ({ statements }) => {
+    return this.transactions.read('get', ({ statements }) => {
       const row = statements.get.get(tenant, at);
       return row ? recordOf(row) : null;
     });
@@ -230,7 +212,7 @@ export class SqliteAuditStore implements AuditStore {
     const tenant = checkAuditId('tenantId', tenantId);
     const filters = checkAuditQuery(query);
     const { limit, afterSeq } = checkAuditPage(page);
-    return this.read('search', ({ db }) => {
+    return this.transactions.read('search', ({ db }) => {
       const conditions = ['tenant_id = ?', 'seq > ?'];
       const parameters: SQLInputValue[] = [tenant, afterSeq];
       for (const [filter, kind] of KEY_FILTERS) {
@@ -264,7 +246,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async tenants(): Promise<string[]> {
-    return this.read('tenants', ({ statements }) =>
+    return this.transactions.read('tenants', ({ statements }) =>
       statements.tenants
         .all()
         .map((row) => String(row['id']))
@@ -275,58 +257,19 @@ export class SqliteAuditStore implements AuditStore {
   async exportCursor(exporter: string, tenantId: string): Promise<number> {
     const name = checkAuditId('exporter', exporter);
     const tenant = checkAuditId('tenantId', tenantId);
-    return this.read('exportCursor', ({ statements }) => Number(statements.cursor.get(name, tenant)?.['seq'] ?? 0));
+    return this.transactions.read('exportCursor', ({ statements }) =>
+      Number(statements.cursor.get(name, tenant)?.['seq'] ?? 0),
+    );
   }
 
   async setExportCursor(exporter: string, tenantId: string, seq: number): Promise<void> {
     const name = checkAuditId('exporter', exporter);
     const tenant = checkAuditId('tenantId', tenantId);
     const at = checkAuditInteger('seq', seq, 1);
-    await this.committed('setExportCursor', ({ statements }) => statements.setCursor.run(name, tenant, at));
+    await this.transactions.write('setExportCursor', ({ statements }) => statements.setCursor.run(name, tenant, at));
   }
 
-  /** Runs `read` in one read transaction: its statements see one state of the file. */
-  private read<T>(operation: string, read: (open: { db: DatabaseSync; statements: Statements }) => T): Promise<T> {
-    const open = this.open();
-    try {
-      open.db.exec('BEGIN');
-      try {
-        return Promise.resolve(read(open));
-      } finally {
-        if (open.db.isTransaction) open.db.exec('COMMIT');
-      }
-    } catch (error) {
-      return Promise.reject(engineError(operation, error));
-    }
-  }
-
-  /**
-   * Runs `write` in one BEGIN IMMEDIATE transaction (none of it kept when it throws), then
-   * resolves once the WAL is synced.
-   */
-  private async committed<T>(
-    operation: string,
-    write: (open: { db: DatabaseSync; statements: Statements }) => T,
-  ): Promise<T> {
-    const open = this.open();
-    let written: T;
-    try {
-      open.db.exec('BEGIN IMMEDIATE');
-      try {
-        written = write(open);
-        open.db.exec('COMMIT');
-      } catch (error) {
-        if (open.db.isTransaction) open.db.exec('ROLLBACK');
-        throw error;
-      }
-      await this.walSync.sync();
-    } catch (error) {
-      throw engineError(operation, error);
-    }
-    return written;
-  }
-
-  private open(): { db: DatabaseSync; statements: Statements } {
+  private open(): Open {
     if (!this.db || !this.statements) throw new Error('SqliteAuditStore: start() first');
     return { db: this.db, statements: this.statements };
   }

@@ -1,9 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { DicomJsonDataset } from '@pacs/dicom';
-import { GroupSync } from '@pacs/event-bus';
 import {
   checkIndexedInstance,
   checkIndexedInstances,
@@ -35,6 +31,7 @@ import {
   type StoredInstance,
   type UpsertOutcome,
 } from '@pacs/metadata-index';
+import { immediateTransaction, openWalDatabase, SqliteTransactions, WalSync } from '@pacs/sqlite-tx';
 import { parse, prepareStatements, rebuildDerivedTables, type Row, type Statements } from './sqlite-derived-rows';
 import { SqliteExtraAttributes } from './sqlite-extra-attributes';
 import { createSchema, SCHEMA_VERSION, schemaVersionOf } from './sqlite-schema';
@@ -51,6 +48,13 @@ export interface SqliteMetadataIndexOptions {
 }
 
 type ListScope = SearchScope & { readonly studyInstanceUid: string };
+
+/** The open database, for a transaction. */
+interface Open {
+  readonly db: DatabaseSync;
+  readonly statements: Statements;
+  readonly extras: SqliteExtraAttributes;
+}
 
 /**
  * The embedded metadata index, on SQLite (schema in sqlite-schema.ts): every copy of an instance,
@@ -70,31 +74,28 @@ export class SqliteMetadataIndex implements MetadataIndex {
   private readonly prepared = new Map<string, StatementSync>();
   private readonly maxResults: number;
   private readonly listBatchSize: number;
-  private wal: Promise<FileHandle> | undefined;
-  private readonly walSync = new GroupSync(async () => {
-    if (this.options.file === ':memory:') return;
-    this.wal ??= openFile(`${this.options.file}-wal`, 'r');
-    await (await this.wal).datasync();
-  });
+  private readonly wal: WalSync;
+  /**
+   * Writes resolve once the WAL is synced, also when nothing changed: a redelivery after a crash
+   * may find its first delivery committed but not synced yet. Their errors are thrown as they are.
+   */
+  private readonly transactions: SqliteTransactions<Open>;
 
   constructor(private readonly options: SqliteMetadataIndexOptions) {
     this.maxResults = options.maxResults ?? 1000;
     this.listBatchSize = options.listBatchSize ?? 256;
     checkLimit('maxResults', this.maxResults);
     checkLimit('listBatchSize', this.listBatchSize);
+    this.wal = new WalSync(options.file);
+    this.transactions = new SqliteTransactions({ open: () => this.open(), durable: this.wal });
   }
 
   async start(): Promise<void> {
     if (this.db) return;
-    if (this.options.file !== ':memory:') mkdirSync(dirname(this.options.file), { recursive: true });
-    const db = new DatabaseSync(this.options.file, { timeout: 2000 });
-    try {
-      db.exec('PRAGMA journal_mode = WAL');
-      // Commits do not sync on this thread (NORMAL); an upsert (or a batch) resolves after an
-      // fdatasync of the WAL on the thread pool, shared by the upserts committed meanwhile (group
-      // commit). It must be durable before the indexer commits its event offset, or a power loss
-      // could lose it for good.
-      db.exec('PRAGMA synchronous = NORMAL');
+    // An upsert (or a batch) resolves after a sync of the WAL shared by the upserts committed
+    // meanwhile (WalSync). It must be durable before the indexer commits its event offset, or a
+    // power loss could lose it for good.
+    const { db, setup } = openWalDatabase(this.options.file, 2000, (db) => {
       const version = schemaVersionOf(db);
       if (version > SCHEMA_VERSION) {
         throw new MetadataIndexError(
@@ -103,35 +104,31 @@ export class SqliteMetadataIndex implements MetadataIndex {
           false,
         );
       }
-      db.exec('BEGIN IMMEDIATE');
-      try {
+      const statements = immediateTransaction(db, () => {
         const rebuild = createSchema(db);
-        const statements = prepareStatements(db);
-        if (rebuild) rebuildDerivedTables(db, statements);
-        db.exec('COMMIT');
-        this.statements = statements;
-        this.extras = new SqliteExtraAttributes(db);
-      } catch (error) {
-        if (db.isTransaction) db.exec('ROLLBACK');
-        throw error;
-      }
-    } catch (error) {
-      db.close();
-      throw error;
-    }
+        const prepared = prepareStatements(db);
+        if (rebuild) rebuildDerivedTables(db, prepared);
+        return prepared;
+      });
+      return { statements, extras: new SqliteExtraAttributes(db) };
+    });
+    this.statements = setup.statements;
+    this.extras = setup.extras;
     this.db = db;
   }
 
   async upsertInstance(instance: IndexedInstance): Promise<UpsertOutcome> {
     const indexedAt = checkIndexedInstance(instance);
-    return this.committed((statements, extras) => writeCopy(statements, extras, instance, indexedAt));
+    return this.transactions.write('upsertInstance', ({ statements, extras }) =>
+      writeCopy(statements, extras, instance, indexedAt),
+    );
   }
 
   /** One transaction and one sync of the WAL for the whole batch, rolled back whole on any error. */
   async upsertInstances(instances: readonly IndexedInstance[]): Promise<UpsertOutcome[]> {
     const checked = checkIndexedInstances(instances);
     if (checked.length === 0) return [];
-    return this.committed((statements, extras) =>
+    return this.transactions.write('upsertInstances', ({ statements, extras }) =>
       checked.map(({ instance, indexedAt }) => writeCopy(statements, extras, instance, indexedAt)),
     );
   }
@@ -227,7 +224,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
     const { statements } = this.open();
     // Compare-and-set: only while the activity is the one announced and nobody marked it yet.
     const marked = Number(statements.markStable.run(tenantId, studyInstanceUid, activity).changes) === 1;
-    if (marked) await this.walSync.sync();
+    if (marked) await this.wal.sync();
     return marked;
   }
 
@@ -240,7 +237,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
     attributes: readonly ExtraAttributeRequest[],
   ): Promise<{ readonly extras: ExtraAttributes; readonly job: ReindexJob }> {
     const set = this.open().extras.setList(tenantId, attributes);
-    await this.walSync.sync();
+    await this.wal.sync();
     return set;
   }
 
@@ -265,12 +262,12 @@ export class SqliteMetadataIndex implements MetadataIndex {
 
   async applyExtraAttributes(tenantId: string, generation: number, copies: readonly ReindexedCopy[]): Promise<void> {
     this.open().extras.apply(tenantId, generation, copies);
-    await this.walSync.sync();
+    await this.wal.sync();
   }
 
   async recordReindexProgress(tenantId: string, jobId: string, progress: ReindexProgress): Promise<boolean> {
     const recorded = this.open().extras.recordProgress(tenantId, jobId, progress);
-    if (recorded) await this.walSync.sync();
+    if (recorded) await this.wal.sync();
     return recorded;
   }
 
@@ -289,9 +286,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
     this.statements = undefined;
     this.extras = undefined;
     this.prepared.clear();
-    const wal = this.wal;
-    this.wal = undefined;
-    await wal?.then((handle) => handle.close()).catch(() => undefined);
+    await this.wal.close();
     if (db?.isOpen) db.close();
   }
 
@@ -310,26 +305,6 @@ export class SqliteMetadataIndex implements MetadataIndex {
     }
   }
 
-  /**
-   * Runs `write` in one transaction (none of it kept when it throws), then resolves once the WAL
-   * is synced: also when nothing changed, for a redelivery after a crash may find its first
-   * delivery committed but not synced yet.
-   */
-  private async committed<T>(write: (statements: Statements, extras: SqliteExtraAttributes) => T): Promise<T> {
-    const { db, statements, extras } = this.open();
-    db.exec('BEGIN IMMEDIATE');
-    let written: T;
-    try {
-      written = write(statements, extras);
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.isTransaction) db.exec('ROLLBACK');
-      throw error;
-    }
-    await this.walSync.sync();
-    return written;
-  }
-
   private prepare(sql: string): StatementSync {
     let statement = this.prepared.get(sql);
     if (!statement) {
@@ -341,7 +316,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
     return statement;
   }
 
-  private open() {
+  private open(): Open {
     if (!this.db || !this.statements || !this.extras) throw new Error('SqliteMetadataIndex: start() first');
     return { db: this.db, statements: this.statements, extras: this.extras };
   }

@@ -1,8 +1,5 @@
-import { mkdirSync } from 'node:fs';
-import { open as openFile, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from 'node:sqlite';
-import { GroupSync } from '@pacs/event-bus';
+import type { DatabaseSync, SQLInputValue, SQLOutputValue, StatementSync } from 'node:sqlite';
+import { immediateTransaction, openWalDatabase, prepareStatements, SqliteTransactions, WalSync } from '@pacs/sqlite-tx';
 import {
   cancelledRecord,
   checkClaimRequest,
@@ -85,6 +82,12 @@ const STATEMENTS = {
 
 type Statements = { readonly [K in keyof typeof STATEMENTS]: StatementSync };
 
+/** The open database, for a transaction. */
+interface Open {
+  readonly db: DatabaseSync;
+  readonly statements: Statements;
+}
+
 /**
  * The embedded routing store, on one SQLite file (schema in sqlite-routing-schema.ts). Every
  * write is one BEGIN IMMEDIATE transaction, which takes the file's write lock at once: the read
@@ -96,12 +99,8 @@ export class SqliteRoutingStore implements RoutingStore {
   private db: DatabaseSync | undefined;
   private statements: Statements | undefined;
   private readonly listings = new Map<string, StatementSync>();
-  private wal: Promise<FileHandle> | undefined;
-  private readonly walSync = new GroupSync(async () => {
-    if (this.options.file === ':memory:') return;
-    this.wal ??= openFile(`${this.options.file}-wal`, 'r');
-    await (await this.wal).datasync();
-  });
+  private readonly wal: WalSync;
+  private readonly transactions: SqliteTransactions<Open>;
 
   constructor(private readonly options: SqliteRoutingStoreOptions) {
     if (typeof options.file !== 'string' || options.file === '') {
@@ -109,18 +108,14 @@ export class SqliteRoutingStore implements RoutingStore {
         field: 'file',
       });
     }
+    this.wal = new WalSync(options.file);
+    this.transactions = new SqliteTransactions({ open: () => this.open(), durable: this.wal, engineError });
   }
 
   async start(): Promise<void> {
     if (this.db) return;
     try {
-      if (this.options.file !== ':memory:') mkdirSync(dirname(this.options.file), { recursive: true });
-      const db = new DatabaseSync(this.options.file, { timeout: this.options.busyTimeoutMs ?? 5000 });
-      try {
-        db.exec('PRAGMA journal_mode = WAL');
-        // Commits do not sync on this thread (NORMAL): a write resolves after an fdatasync of the
-        // WAL on the thread pool, shared by the writes committed meanwhile (GroupSync).
-        db.exec('PRAGMA synchronous = NORMAL');
+      const { db, setup } = openWalDatabase(this.options.file, this.options.busyTimeoutMs ?? 5000, (db) => {
         const version = schemaVersionOf(db);
         if (version > SCHEMA_VERSION) {
           throw new RoutingStoreError(
@@ -129,22 +124,11 @@ export class SqliteRoutingStore implements RoutingStore {
             false,
           );
         }
-        db.exec('BEGIN IMMEDIATE');
-        try {
-          createSchema(db);
-          db.exec('COMMIT');
-        } catch (error) {
-          if (db.isTransaction) db.exec('ROLLBACK');
-          throw error;
-        }
-        this.statements = Object.fromEntries(
-          Object.entries(STATEMENTS).map(([name, sql]) => [name, db.prepare(sql)]),
-        ) as unknown as Statements;
-      } catch (error) {
-        db.close();
-        throw error;
-      }
+        immediateTransaction(db, () => createSchema(db));
+        return prepareStatements(db, STATEMENTS);
+      });
       this.db = db;
+      this.statements = setup;
     } catch (error) {
       throw engineError('start', error);
     }
@@ -155,9 +139,7 @@ export class SqliteRoutingStore implements RoutingStore {
     this.db = undefined;
     this.statements = undefined;
     this.listings.clear();
-    const wal = this.wal;
-    this.wal = undefined;
-    await wal?.then((handle) => handle.close()).catch(() => undefined);
+    await this.wal.close();
     if (db?.isOpen) db.close();
   }
 
@@ -172,7 +154,7 @@ export class SqliteRoutingStore implements RoutingStore {
 
   async getConfig(tenantId: string): Promise<RoutingConfig> {
     const tenant = checkId('tenantId', tenantId);
-    return this.read('getConfig', ({ statements }) => configOf(statements.latestConfig.get(tenant)));
+    return this.transactions.read('getConfig', ({ statements }) => configOf(statements.latestConfig.get(tenant)));
   }
 
   async saveConfig(
@@ -182,7 +164,7 @@ export class SqliteRoutingStore implements RoutingStore {
     now: string,
   ): Promise<RoutingConfig> {
     const save = checkConfigSave(tenantId, documents, expectedRevision, now);
-    return this.committed('saveConfig', ({ statements }) => {
+    return this.transactions.write('saveConfig', ({ statements }) => {
       const latest = configOf(statements.latestConfig.get(save.tenantId)).revision;
       if (latest !== save.expectedRevision) throw configConflict(save.tenantId, save.expectedRevision, latest);
       const revision = save.expectedRevision + 1;
@@ -198,14 +180,14 @@ export class SqliteRoutingStore implements RoutingStore {
   }
 
   async listTenantsWithConfig(): Promise<string[]> {
-    return this.read('listTenantsWithConfig', ({ statements }) =>
+    return this.transactions.read('listTenantsWithConfig', ({ statements }) =>
       statements.tenantsWithConfig.all().map((row) => String(row['tenant'])),
     );
   }
 
   async createJob(spec: ForwardJobSpec, now: string): Promise<'created' | 'exists'> {
     const record = newJobRecord(checkJobSpec(spec), instantOf('now', now));
-    return this.committed('createJob', ({ statements }) => {
+    return this.transactions.write('createJob', ({ statements }) => {
       const { changes } = statements.insertJob.run(
         record.tenantId,
         record.jobId,
@@ -223,7 +205,7 @@ export class SqliteRoutingStore implements RoutingStore {
   async claimDueJobs(request: ClaimRequest): Promise<ForwardJob[]> {
     const checked = checkClaimRequest(request);
     const { destination } = checked;
-    return this.committed('claimDueJobs', ({ statements }) => {
+    return this.transactions.write('claimDueJobs', ({ statements }) => {
       const claimed: ForwardJob[] = [];
       // Each job read leaves the due set once written (running until after now, or failed).
       for (;;) {
@@ -252,7 +234,7 @@ export class SqliteRoutingStore implements RoutingStore {
   async confirmInstances(claim: JobClaim, sopInstanceUids: readonly string[]): Promise<boolean> {
     const checked = checkJobClaim(claim);
     const uids = checkConfirmedUids(sopInstanceUids);
-    return this.committed('confirmInstances', ({ statements }) => {
+    return this.transactions.write('confirmInstances', ({ statements }) => {
       const job = this.record(checked.tenantId, checked.jobId);
       if (!job || !holdsClaim(job, checked.claim)) return false;
       for (const uid of uids) statements.insertConfirmed.run(checked.tenantId, checked.jobId, uid);
@@ -263,7 +245,7 @@ export class SqliteRoutingStore implements RoutingStore {
   async confirmedInstances(tenantId: string, jobId: string): Promise<ReadonlySet<string>> {
     const tenant = checkId('tenantId', tenantId);
     const job = checkId('jobId', jobId);
-    return this.read(
+    return this.transactions.read(
       'confirmedInstances',
       ({ statements }) => new Set(statements.confirmedUids.all(tenant, job).map((row) => String(row['sop_uid']))),
     );
@@ -272,7 +254,7 @@ export class SqliteRoutingStore implements RoutingStore {
   async rejectInstance(claim: JobClaim, rejection: InstanceRejection): Promise<boolean> {
     const checked = checkJobClaim(claim);
     const refused = checkRejection(rejection);
-    return this.committed('rejectInstance', ({ statements }) => {
+    return this.transactions.write('rejectInstance', ({ statements }) => {
       const job = this.record(checked.tenantId, checked.jobId);
       if (!job || !holdsClaim(job, checked.claim)) return false;
       statements.insertRejection.run(
@@ -297,7 +279,7 @@ export class SqliteRoutingStore implements RoutingStore {
   async getJob(tenantId: string, jobId: string): Promise<ForwardJob | undefined> {
     const tenant = checkId('tenantId', tenantId);
     const id = checkId('jobId', jobId);
-    return this.read('getJob', () => {
+    return this.transactions.read('getJob', () => {
       const job = this.record(tenant, id);
       return job && this.forwardJob(job);
     });
@@ -307,7 +289,7 @@ export class SqliteRoutingStore implements RoutingStore {
     const tenant = checkId('tenantId', tenantId);
     const { destinationId, state, studyInstanceUid } = checkJobFilter(filter);
     const { limit, after } = checkJobPage(page);
-    return this.read('listJobs', ({ db }) => {
+    return this.transactions.read('listJobs', ({ db }) => {
       const conditions = ['tenant = ?'];
       const parameters: SQLInputValue[] = [tenant];
       if (destinationId !== undefined) {
@@ -344,7 +326,7 @@ export class SqliteRoutingStore implements RoutingStore {
     const tenant = checkId('tenantId', tenantId);
     const id = checkId('jobId', jobId);
     const at = instantOf('now', now);
-    return this.committed('retryJob', ({ statements }) => {
+    return this.transactions.write('retryJob', ({ statements }) => {
       const job = this.record(tenant, id);
       if (!job) return undefined;
       const next = retriedRecord(job, at);
@@ -359,7 +341,7 @@ export class SqliteRoutingStore implements RoutingStore {
     const tenant = checkId('tenantId', tenantId);
     const id = checkId('jobId', jobId);
     const at = instantOf('now', now);
-    return this.committed('cancelJob', () => {
+    return this.transactions.write('cancelJob', () => {
       const job = this.record(tenant, id);
       if (!job) return undefined;
       const next = cancelledRecord(job, at);
@@ -369,7 +351,7 @@ export class SqliteRoutingStore implements RoutingStore {
   }
 
   async queueStats(): Promise<QueueStats[]> {
-    return this.read('queueStats', ({ statements }) => {
+    return this.transactions.read('queueStats', ({ statements }) => {
       const queues = new Map<string, { -readonly [K in keyof QueueStats]: QueueStats[K] }>();
       for (const row of statements.stats.all()) {
         const tenantId = String(row['tenant']);
@@ -394,7 +376,7 @@ export class SqliteRoutingStore implements RoutingStore {
     claim: JobClaim,
     next: (job: JobRecord) => JobRecord | undefined,
   ): Promise<boolean> {
-    return this.committed(operation, () => {
+    return this.transactions.write(operation, () => {
       const job = this.record(claim.tenantId, claim.jobId);
       const changed = job && next(job);
       if (!changed) return false;
@@ -426,49 +408,7 @@ export class SqliteRoutingStore implements RoutingStore {
     return forwardJobOf(job, confirmed, rejected);
   }
 
-  /** Runs `read` in one read transaction: its statements see one state of the file. */
-  private read<T>(operation: string, read: (open: { db: DatabaseSync; statements: Statements }) => T): Promise<T> {
-    const open = this.open();
-    try {
-      open.db.exec('BEGIN');
-      try {
-        return Promise.resolve(read(open));
-      } finally {
-        if (open.db.isTransaction) open.db.exec('COMMIT');
-      }
-    } catch (error) {
-      return Promise.reject(engineError(operation, error));
-    }
-  }
-
-  /**
-   * Runs `write` in one BEGIN IMMEDIATE transaction (none of it kept when it throws), then
-   * resolves once the WAL is synced: also when nothing changed, for what it read may have been
-   * committed by a write not synced yet.
-   */
-  private async committed<T>(
-    operation: string,
-    write: (open: { db: DatabaseSync; statements: Statements }) => T,
-  ): Promise<T> {
-    const open = this.open();
-    let written: T;
-    try {
-      open.db.exec('BEGIN IMMEDIATE');
-      try {
-        written = write(open);
-        open.db.exec('COMMIT');
-      } catch (error) {
-        if (open.db.isTransaction) open.db.exec('ROLLBACK');
-        throw error;
-      }
-      await this.walSync.sync();
-    } catch (error) {
-      throw engineError(operation, error);
-    }
-    return written;
-  }
-
-  private open(): { db: DatabaseSync; statements: Statements } {
+  private open(): Open {
     if (!this.db || !this.statements) throw new Error('SqliteRoutingStore: start() first');
     return { db: this.db, statements: this.statements };
   }

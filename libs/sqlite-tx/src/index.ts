@@ -1,0 +1,2 @@
+export * from './sqlite-wal-database';
+export * from './sqlite-transactions';
