@@ -80,6 +80,16 @@ export class MongoAuditStore implements AuditStore {
     this.client = client;
   }
 
+  async isHealthy(): Promise<boolean> {
+    try {
+      if (!this.client) return false;
+      await this.client.db(this.options.database).command({ ping: 1 });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     const client = this.client;
     this.client = undefined;

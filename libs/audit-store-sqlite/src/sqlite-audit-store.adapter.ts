@@ -94,6 +94,15 @@ export class SqliteAuditStore implements AuditStore {
     this.transactions = new SqliteTransactions({ open: () => this.open(), durable: this.wal, engineError });
   }
 
+  async isHealthy(): Promise<boolean> {
+    try {
+      this.open().db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async start(): Promise<void> {
     if (this.db) return;
     try {

@@ -67,6 +67,9 @@ export interface AuditStore {
   /** Releases the connection; the store can be started again. */
   close(): Promise<void>;
 
+  /** Whether the engine answers now (readiness); never throws. */
+  isHealthy(): Promise<boolean>;
+
   /** The tenant's last record, or null when its chain is empty. */
   head(tenantId: string): Promise<ChainHead | null>;
 

@@ -1,4 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { AUDIT_STORE, type AuditStore } from '@pacs/audit-store';
 import { BLOB_STORE, type BlobStore } from '@pacs/blob-store';
 import { CACHE, type Cache } from '@pacs/cache';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
@@ -25,6 +26,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
     @Inject(BLOB_STORE) private readonly blobStore: BlobStore,
     @Inject(METADATA_INDEX) private readonly metadataIndex: MetadataIndex | null,
     @Inject(ROUTING_STORE) private readonly routingStore: RoutingStore | null,
+    @Inject(AUDIT_STORE) private readonly auditStore: AuditStore | null,
   ) {}
 
   markStarted(): void {
@@ -38,11 +40,12 @@ export class ReadinessService implements BeforeApplicationShutdown {
   async check(): Promise<ReadinessReport> {
     const bus = this.eventBus.health();
     const waiting = bus.subscriptions.filter((s) => !s.joined).map((s) => `${s.group}@${s.topic}`);
-    const [cacheOk, blobOk, indexOk, routingOk] = await Promise.all([
+    const [cacheOk, blobOk, indexOk, routingOk, auditOk] = await Promise.all([
       this.cache.isHealthy().catch(() => false),
       this.blobStore.isHealthy().catch(() => false),
       this.metadataIndex?.isHealthy().catch(() => false),
       this.routingStore?.isHealthy().catch(() => false),
+      this.auditStore?.isHealthy().catch(() => false),
     ]);
     const checks = {
       lifecycle: {
@@ -57,6 +60,7 @@ export class ReadinessService implements BeforeApplicationShutdown {
       blobStore: { ok: blobOk },
       ...(this.metadataIndex ? { metadataIndex: { ok: indexOk === true } } : {}),
       ...(this.routingStore ? { routingStore: { ok: routingOk === true } } : {}),
+      ...(this.auditStore ? { auditStore: { ok: auditOk === true } } : {}),
     };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }

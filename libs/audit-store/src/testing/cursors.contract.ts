@@ -4,6 +4,14 @@ import { auditRecords } from './contract-fixtures';
 export function describeTenantsAndCursors(open: OpenAuditStore): void {
   const context = auditContractContext(open);
 
+  it('answers healthy while started, and not once closed', async () => {
+    const { store } = context;
+    expect(await store.isHealthy()).toBe(true);
+    const other = await context.another();
+    await other.close();
+    expect(await other.isHealthy()).toBe(false);
+  });
+
   it('lists the tenants that have records, sorted', async () => {
     const { store } = context;
     expect(await store.tenants()).toEqual([]);

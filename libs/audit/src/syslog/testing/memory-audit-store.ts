@@ -11,6 +11,10 @@ export class MemoryAuditStore implements AuditStore {
   /** Calls of setExportCursor, in order: `exporter tenant seq`. */
   readonly cursorMoves: string[] = [];
 
+  async isHealthy(): Promise<boolean> {
+    return true;
+  }
+
   async start(): Promise<void> {}
   async close(): Promise<void> {}
 
