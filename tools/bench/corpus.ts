@@ -51,6 +51,19 @@ function pixelData(rows: number, columns: number): Buffer {
   return pixels;
 }
 
+/**
+ * The series of instance i (0-based, in send order): contiguous runs, the instances of one series
+ * sent one after the other, as a modality does; the series of a study follow each other.
+ */
+function seriesIndexOf(p: CorpusParameters, i: number): number {
+  return Math.floor((i * p.studies * p.seriesPerStudy) / p.instances);
+}
+
+/** The study (0-based) of instance i, in send order. */
+export function studyIndexOf(p: CorpusParameters, i: number): number {
+  return Math.floor(seriesIndexOf(p, i) / p.seriesPerStudy);
+}
+
 /** The CT corpus: reused when a complete one with these parameters is cached, generated otherwise. */
 export function ensureCorpus(p: CorpusParameters, log: (line: string) => void): Corpus {
   const key = `corpus-v${FORMAT}-n${p.instances}-${p.rows}x${p.columns}-${p.studies}x${p.seriesPerStudy}`;
@@ -65,7 +78,6 @@ export function ensureCorpus(p: CorpusParameters, log: (line: string) => void): 
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'files'), { recursive: true });
   const pixels = pixelData(p.rows, p.columns);
-  const seriesCount = p.studies * p.seriesPerStudy;
   const studies = Array.from({ length: p.studies }, (_, s) => ({
     studyInstanceUid: generateUid(),
     patientId: `BENCH${String(s + 1).padStart(3, '0')}`,
@@ -75,8 +87,7 @@ export function ensureCorpus(p: CorpusParameters, log: (line: string) => void): 
   const names: string[] = [];
   let totalBytes = 0;
   for (let i = 0; i < p.instances; i++) {
-    // Contiguous runs: the instances of one series are sent one after the other, as a modality does.
-    const seriesIndex = Math.floor((i * seriesCount) / p.instances);
+    const seriesIndex = seriesIndexOf(p, i);
     const study = studies[Math.floor(seriesIndex / p.seriesPerStudy)]!;
     const bytes = ctInstanceFile({
       studyInstanceUid: study.studyInstanceUid,

@@ -1,12 +1,21 @@
-// `npm run bench`: the ingest benchmark (issue 3). This PACS (embedded shape), Orthanc and DCMTK
-// storescp receive the same synthetic CT corpus by C-STORE (storescu, one association) and by
-// STOW-RS (50 instances per request, one request at a time), one target after the other, each
-// started fresh; three rounds; the results go to docs/benchmarks.md. See that file for the method.
+// `npm run bench`: the ingest benchmark (issue 3). This PACS (embedded shape), the same with
+// auditing off (what auditing costs), Orthanc and DCMTK storescp receive the same synthetic CT
+// corpus by C-STORE (storescu, one association) and by STOW-RS (50 instances per request, one
+// request at a time), one target after the other, each started fresh; three rounds; the results go
+// to docs/benchmarks.md. See that file for the method.
 // `npm run bench -- --suite query`: the query/retrieve benchmark, in query-suite.ts.
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { CACHE_ROOT, datasetOffsetOf, ensureCorpus, ensureLargeObject, sha256OfFile, type Corpus } from './corpus';
+import {
+  CACHE_ROOT,
+  datasetOffsetOf,
+  ensureCorpus,
+  ensureLargeObject,
+  sha256OfFile,
+  studyIndexOf,
+  type Corpus,
+} from './corpus';
 import { killAll, ROOT } from './children';
 import { machine } from './machine';
 import { pacsStateHash } from './query-state';
@@ -31,6 +40,8 @@ const USAGE = `usage: npm run bench -- [options]            the ingest suite (th
   --rounds N         measurements per target and path (default 3; the report gives the median)
   --only dimse|stow  one path only
   --skip-orthanc     leave Orthanc out (quick run; the report says so)
+  --skip-audit-cost  leave out this PACS with auditing off (PACS_AUDIT_ENABLED=false), measured
+                     by default beside it to give what auditing costs
   --large            also send one multi-frame instance over 2 GiB to this PACS (STOW-RS and
                      C-STORE); needs ~5 GB in the temp folder and minutes
   --large-only       only the large instance (keeps the corpus results already in the report)
@@ -45,6 +56,7 @@ interface Options {
   rounds: number;
   only?: Path;
   skipOrthanc: boolean;
+  skipAuditCost: boolean;
   large: boolean;
   largeOnly: boolean;
   frames: number;
@@ -60,6 +72,7 @@ function parseArgs(argv: readonly string[]): Options {
     instances: 1000,
     rounds: 3,
     skipOrthanc: false,
+    skipAuditCost: false,
     large: false,
     largeOnly: false,
     frames: 4200,
@@ -77,6 +90,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (flag === '--rounds') options.rounds = positive(flag, value());
     else if (flag === '--frames') options.frames = positive(flag, value());
     else if (flag === '--skip-orthanc') options.skipOrthanc = true;
+    else if (flag === '--skip-audit-cost') options.skipAuditCost = true;
     else if (flag === '--large') options.large = true;
     else if (flag === '--large-only') options.large = options.largeOnly = true;
     else if (flag === '--cpu-prof') options.cpuProfileDir = value();
@@ -93,12 +107,70 @@ function parseArgs(argv: readonly string[]): Options {
 
 const log = (line: string) => console.log(`[bench] ${line}`);
 
+/** Instances per STOW-RS request. */
+const STOW_PER_REQUEST = 50;
+
 const TIMEOUT_PER_INSTANCE_MS = 500;
+/** How long the audit trail may take, after the transfer, to hold every record expected. */
+const AUDIT_CATCH_UP_MS = 30_000;
 
 async function start(name: TargetName, options: Options, plugin: string | undefined): Promise<Target> {
-  if (name === 'pacs') return startPacs(options.main!, { cpuProfileDir: options.cpuProfileDir });
+  if (name === 'pacs' || name === 'pacs-unaudited') {
+    return startPacs(options.main!, { cpuProfileDir: options.cpuProfileDir, audit: name === 'pacs' });
+  }
   if (name === 'orthanc') return startOrthanc(plugin!);
   return startStorescp();
+}
+
+/**
+ * The audit records one transfer of the corpus leaves, besides the application's start record:
+ * C-STORE (one association), its log-on, one "instances transferred" per study, its log-off;
+ * STOW-RS, one "instances transferred" per study of each request.
+ */
+function expectedAuditRecords(path: Path, corpus: Corpus, perRequest: number): number {
+  const studies = (from: number, to: number) => {
+    const seen = new Set<number>();
+    for (let i = from; i < to; i++) seen.add(studyIndexOf(corpus.parameters, i));
+    return seen.size;
+  };
+  const n = corpus.files.length;
+  if (path === 'dimse') return 2 + studies(0, n);
+  let records = 0;
+  for (let i = 0; i < n; i += perRequest) records += studies(i, Math.min(n, i + perRequest));
+  return records;
+}
+
+/**
+ * After the transfer: the rows of audit.sqlite. With auditing, waits until the audit service has
+ * appended every record expected (the application's start and the transfer's), at most
+ * AUDIT_CATCH_UP_MS; the sample fails without any record, or with fewer than expected. Auditing
+ * off: after a second, there must be none.
+ */
+async function checkAuditRecords(
+  target: Target,
+  sample: Sample,
+  expected: number,
+  transferEnded: number,
+): Promise<string | undefined> {
+  const count = target.auditRecords!;
+  if (target.name === 'pacs-unaudited') {
+    await new Promise((r) => setTimeout(r, 1000));
+    sample.auditRecords = count();
+    return sample.auditRecords === 0 ? undefined : `${sample.auditRecords} audit records with auditing off`;
+  }
+  sample.auditExpected = expected + 1;
+  let records = count();
+  while (records < sample.auditExpected && Date.now() - transferEnded < AUDIT_CATCH_UP_MS) {
+    await new Promise((r) => setTimeout(r, 50));
+    records = count();
+  }
+  sample.auditRecords = records;
+  if (records >= sample.auditExpected) sample.auditCatchUpSeconds = (Date.now() - transferEnded) / 1000;
+  if (records === 0) return 'no audit record in audit.sqlite: the audited measurement is invalid';
+  if (records < sample.auditExpected) {
+    return `${records} of ${sample.auditExpected} audit records in audit.sqlite after ${AUDIT_CATCH_UP_MS / 1000} s`;
+  }
+  return undefined;
 }
 
 /** One measurement on a fresh target: send the corpus by one path, check that everything arrived. */
@@ -136,12 +208,18 @@ async function measure(
       sample.seconds = run.seconds;
       if (run.failures > 0) sample.error = `${run.failures} requests not answered 200, first: ${run.firstFailure}`;
     }
+    const transferEnded = Date.now();
     const usage = target.usage();
     sample.peakRssBytes = usage.peakRssBytes;
     sample.cpuSeconds = usage.cpuSeconds - cpuBefore;
     const stored = await target.count();
     if (stored !== corpus.files.length) {
       sample.error = `${sample.error ? `${sample.error}; ` : ''}${stored} of ${corpus.files.length} instances stored`;
+    }
+    if (target.auditRecords) {
+      const expected = expectedAuditRecords(path, corpus, STOW_PER_REQUEST);
+      const auditError = await checkAuditRecords(target, sample, expected, transferEnded);
+      if (auditError) sample.error = `${sample.error ? `${sample.error}; ` : ''}${auditError}`;
     }
     sample.ok = sample.error === undefined;
   } catch (error) {
@@ -251,21 +329,32 @@ async function main(): Promise<void> {
       log,
     );
     const paths: Path[] = options.only ? [options.only] : ['dimse', 'stow'];
-    const plan: [TargetName, Path][] = [];
-    for (const path of paths) {
-      plan.push(['pacs', path]);
-      if (!options.skipOrthanc) plan.push(['orthanc', path]);
-      if (path === 'dimse') plan.push(['storescp', path]);
-    }
-    const bodies = paths.includes('stow') ? buildStowBodies(corpus.files, 50) : [];
+    const plan = (round: number) => {
+      const steps: [TargetName, Path][] = [];
+      for (const path of paths) {
+        // This PACS with and without auditing one right after the other, the first of the two
+        // alternating from round to round, so that neither always follows the same target.
+        const pacs: TargetName[] = options.skipAuditCost
+          ? ['pacs']
+          : round % 2 === 1
+            ? ['pacs', 'pacs-unaudited']
+            : ['pacs-unaudited', 'pacs'];
+        for (const name of pacs) steps.push([name, path]);
+        if (!options.skipOrthanc) steps.push(['orthanc', path]);
+        if (path === 'dimse') steps.push(['storescp', path]);
+      }
+      return steps;
+    };
+    const bodies = paths.includes('stow') ? buildStowBodies(corpus.files, STOW_PER_REQUEST) : [];
     // Rounds interleave the targets, so that a slow phase of the shared machine hits all of them.
     for (let round = 1; round <= options.rounds; round++) {
-      for (const [name, path] of plan) {
+      for (const [name, path] of plan(round)) {
         const sample = await measure(name, path, round, corpus, options, plugin, bodies);
         samples.push(sample);
         log(
           `round ${round} ${name} ${path}: ${sample.ok ? '' : `FAILED (${sample.error}) `}${sample.seconds.toFixed(2)} s, ` +
-            `${(sample.instances / sample.seconds).toFixed(0)} instances/s, peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+            `${(sample.instances / sample.seconds).toFixed(0)} instances/s, peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MiB` +
+            (sample.auditRecords !== undefined ? `, ${sample.auditRecords} audit records` : ''),
         );
       }
     }
@@ -283,6 +372,7 @@ async function main(): Promise<void> {
     rounds: options.rounds,
     only: options.only,
     skipOrthanc: options.skipOrthanc,
+    skipAuditCost: options.skipAuditCost,
     largeOnly: options.largeOnly,
     profiled: options.cpuProfileDir !== undefined,
   };

@@ -2,13 +2,14 @@
 // and deleted after each measurement.
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { removeTempDir, ROOT, spawnChild, stopChild, tempDir, type Child } from './children';
 import { processUsage } from './measure';
 
-export type TargetName = 'pacs' | 'orthanc' | 'storescp';
+/** `pacs-unaudited`: this PACS with PACS_AUDIT_ENABLED=false, to measure what auditing costs. */
+export type TargetName = 'pacs' | 'pacs-unaudited' | 'orthanc' | 'storescp';
 
 export interface Target {
   readonly name: TargetName;
@@ -22,6 +23,11 @@ export interface Target {
   count(): Promise<number>;
   /** Files the target stored (pacs and storescp: its storage folder). */
   storedFiles(): string[];
+  /**
+   * This PACS: rows of the table audit_records in `<data>/audit.sqlite` (opened read-only), 0 when
+   * the file or table does not exist. Call before stop(), which deletes the data folder.
+   */
+  auditRecords?(): number;
   /** Peak resident set size (VmHWM) in bytes, and CPU seconds used, of the server process. */
   usage(): { peakRssBytes: number; cpuSeconds: number };
   /** Stops the process (SIGTERM, then SIGKILL) and deletes its storage. */
@@ -103,12 +109,14 @@ export function buildPacs(ref: string | undefined, cacheRoot: string): PacsBuild
 
 /**
  * `node dist/apps/pacs/src/main.js` (built by buildPacs), as `npm start` runs it; on empty storage
- * in a temporary folder, or on `dataDir` (the caller's: not deleted by stop()).
+ * in a temporary folder, or on `dataDir` (the caller's: not deleted by stop()). `audit: false`
+ * starts it with PACS_AUDIT_ENABLED=false (every audit event dropped): the target `pacs-unaudited`.
  */
 export async function startPacs(
   main: string,
-  options: { cpuProfileDir?: string; dataDir?: string } = {},
+  options: { cpuProfileDir?: string; dataDir?: string; audit?: boolean } = {},
 ): Promise<Target> {
+  const audit = options.audit ?? true;
   const dir = tempDir('pacs');
   const dataDir = options.dataDir ?? join(dir, 'data');
   const httpPort = await freePort();
@@ -123,24 +131,44 @@ export async function startPacs(
     PACS_HTTP_PORT: String(httpPort),
     PACS_DICOM_PORT: String(dicomPort),
     PACS_LOG_LEVEL: 'warn',
+    // Set either way, so that a PACS_AUDIT_ENABLED of the calling shell does not decide.
+    PACS_AUDIT_ENABLED: String(audit),
   });
   const base = `http://127.0.0.1:${httpPort}`;
   await waitUntil(child, 'pacs /health/ready', httpOk(`${base}/health/ready`));
   const blobs = join(dataDir, 'blobs', 'hot', 'default');
   return {
-    name: 'pacs',
+    name: audit ? 'pacs' : 'pacs-unaudited',
     pid: child.process.pid!,
     dicom: { port: dicomPort, aeTitle: 'PACS' },
     stowUrl: `${base}/dicomweb/studies`,
     dicomWebBase: `${base}/dicomweb`,
     count: async () => filesUnder(blobs, '.dcm').length,
     storedFiles: () => filesUnder(blobs, '.dcm'),
+    auditRecords: () => countAuditRecords(join(dataDir, 'audit.sqlite')),
     usage: () => processUsage(child.process.pid!),
     stop: async () => {
       await stopChild(child);
       removeTempDir(dir);
     },
   };
+}
+
+/** Rows of audit_records in an audit file (read-only; the PACS may be writing it), 0 without one. */
+function countAuditRecords(file: string): number {
+  if (!existsSync(file)) return 0;
+  // Required here: node:sqlite warns that it is experimental once loaded, and only this needs it.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { DatabaseSync } = require('node:sqlite') as typeof import('node:sqlite');
+  const db = new DatabaseSync(file, { readOnly: true, timeout: 5000 });
+  try {
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_records'").get();
+    if (!hasTable) return 0;
+    const row = db.prepare('SELECT COUNT(*) AS n FROM audit_records').get() as { n: number };
+    return Number(row.n);
+  } finally {
+    db.close();
+  }
 }
 
 // --- Orthanc (Debian package) ------------------------------------------------------------------
