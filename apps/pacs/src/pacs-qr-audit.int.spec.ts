@@ -31,9 +31,7 @@ describe('pacs process: audit records of queries and retrieves', () => {
   function audited(): AuditEvent[] {
     const db = new DatabaseSync(join(dataDir, 'events.sqlite'), { readOnly: true });
     try {
-      const rows = db
-        .prepare('SELECT value FROM messages WHERE topic = ? ORDER BY rowid')
-        .all(AuditEventV1.name);
+      const rows = db.prepare('SELECT value FROM messages WHERE topic = ? ORDER BY rowid').all(AuditEventV1.name);
       return rows.map((row) => AuditEventV1.schema.parse(JSON.parse(String(row.value))));
     } finally {
       db.close();

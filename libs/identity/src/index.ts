@@ -6,3 +6,5 @@ export * from './recent-logins';
 export * from './identity.tokens';
 export * from './access.guard';
 export * from './identity-providers';
+export * from './http-parties';
+export * from './audited-route';

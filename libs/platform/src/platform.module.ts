@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { AuditedRouteInterceptor, AuditTrail } from '@pacs/audit-records';
+import { AuditTrail } from '@pacs/audit-records';
 import { BLOB_STORE } from '@pacs/blob-store';
 import { CACHE } from '@pacs/cache';
 import { AUDIT_STORE } from '@pacs/audit-store';
@@ -13,7 +13,7 @@ import type {
 } from '@pacs/config';
 import type { TopicDefinition } from '@pacs/contracts';
 import { EVENT_BUS, type EventBus } from '@pacs/event-bus';
-import { IDENTITY_CONFIG, identityProviders } from '@pacs/identity';
+import { IDENTITY_CONFIG, identityProviders, AuditedRouteInterceptor } from '@pacs/identity';
 import { METADATA_INDEX } from '@pacs/metadata-index';
 import type { Logger } from '@pacs/observability';
 import { ROUTING_STORE } from '@pacs/routing-store';

@@ -1,18 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { Access } from '@pacs/identity';
+import { Access, httpClient, queryParameters, rawQuery, requestUrl } from '@pacs/identity';
 import { TenantRegistry } from '@pacs/ingest';
 import { METADATA_INDEX, QueryError, type MetadataIndex, type SearchLevel } from '@pacs/metadata-index';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import {
-  AuditTrail,
-  httpClient,
-  queryAuditEvent,
-  queryParameters,
-  rawQuery,
-  requestUrl,
-  type AuditedQuery,
-} from '@pacs/audit-records';
+import { AuditTrail, queryAuditEvent, type AuditedQuery } from '@pacs/audit-records';
 import type { QidoPathUids, QidoSearch } from './qido/parse-qido-search';
 import { sendProblem } from './qido/problem';
 import { searchAcceptProblem } from './qido/qido-accept';

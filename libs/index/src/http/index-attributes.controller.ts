@@ -1,7 +1,6 @@
 import { Controller, Get, Inject, Param, Put, Req, Res } from '@nestjs/common';
 import { tenantIdSchema } from '@pacs/contracts';
-import { AuditedRoute } from '@pacs/audit-records';
-import { Access } from '@pacs/identity';
+import { Access, AuditedRoute } from '@pacs/identity';
 import {
   METADATA_INDEX,
   MetadataIndexError,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { httpClient, requestUrl, type AuditTrail } from '@pacs/audit-records';
+import { httpClient, requestUrl } from '@pacs/identity';
+import { type AuditTrail } from '@pacs/audit-records';
 import { InstancesSentAudit, type SentInstance } from '@pacs/audit-records';
 import { AUDIT_SOURCE } from './audit-source';
 

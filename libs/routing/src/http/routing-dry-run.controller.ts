@@ -1,6 +1,5 @@
 import { Controller, Inject, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
-import { AuditedRoute } from '@pacs/audit-records';
-import { Access } from '@pacs/identity';
+import { Access, AuditedRoute } from '@pacs/identity';
 import { METADATA_INDEX, type MetadataIndex } from '@pacs/metadata-index';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { explainRules } from '../rule-matcher';

@@ -1,6 +1,5 @@
 import { Controller, Delete, Get, Inject, Param, Put, Req, Res, UseFilters } from '@nestjs/common';
-import { AuditedRoute } from '@pacs/audit-records';
-import { Access } from '@pacs/identity';
+import { Access, AuditedRoute } from '@pacs/identity';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { RoutingConfigService } from '../service/routing-config.service';

@@ -11,15 +11,20 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { AuditEvent } from '@pacs/contracts';
 import { tenantIdSchema } from '@pacs/contracts';
-import { IDENTITY_CONFIG, IDENTITY_SERVICE, type IdentityConfig } from '@pacs/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tap, type Observable } from 'rxjs';
-import { AuditTrail } from './audit-trail';
-import { STUDY_UID, URI, ROLE_REPORT } from './audit-codes';
-import { configurationChangeEvent } from './configuration-change.audit';
-import { BEGIN_TRANSFERRING } from './system-codes';
+import {
+  AuditTrail,
+  BEGIN_TRANSFERRING,
+  configurationChangeEvent,
+  queryAuditEvent,
+  ROLE_REPORT,
+  STUDY_UID,
+  URI,
+} from '@pacs/audit-records';
+import type { IdentityConfig } from '@pacs/config';
 import { httpClient, queryParameters, rawQuery, requestUrl } from './http-parties';
-import { queryAuditEvent } from './query.audit';
+import { IDENTITY_CONFIG, IDENTITY_SERVICE } from './identity.tokens';
 
 /** How a route is recorded on the audit trail when it makes no record of its own. */
 export type AuditedRouteKind =

@@ -1,4 +1,4 @@
-import { principalOf } from '@pacs/identity';
+import { principalOf } from './access.decorators';
 import type { FastifyRequest } from 'fastify';
 
 /**
