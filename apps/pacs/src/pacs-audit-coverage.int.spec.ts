@@ -15,7 +15,7 @@ import { startTool } from '@pacs/dimse/testing';
 import { accessRuleOf, auditedRouteOf } from '@pacs/identity';
 import { DimseGatewayService } from '@pacs/ingest';
 import { runApp } from '@pacs/platform';
-import { freePort, stowBody } from '@pacs/testing';
+import { freePort, stowBody, startMoveDestination } from '@pacs/testing';
 import { PACS_APP_OPTIONS } from './pacs-app.options';
 
 const run = promisify(execFile);
@@ -134,23 +134,10 @@ describe('pacs: every HTTP route and DIMSE service is audited', () => {
       });
     }
     work = mkdtempSync(join(tmpdir(), 'pacs-audit-walk-'));
-    const storeDir = join(work, 'storescp');
-    mkdirSync(storeDir);
-    storePort = await freePort();
-    storescp = startTool('storescp', ['-od', storeDir, '-aet', 'STORESCP', String(storePort)]);
-    const tenantsFile = join(work, 'tenants.json');
-    writeFileSync(
-      tenantsFile,
-      JSON.stringify({
-        tenants: [
-          {
-            id: 'radiology',
-            aeTitles: ['RAD_PACS'],
-            moveDestinations: [{ aeTitle: 'STORESCP', host: '127.0.0.1', port: storePort }],
-          },
-        ],
-      }),
-    );
+    const peer = await startMoveDestination(work);
+    storescp = peer.storescp;
+    storePort = peer.port;
+    const tenantsFile = peer.tenantsFile;
     const httpPort = await freePort();
     dicomPort = String(await freePort());
     app = await runApp({

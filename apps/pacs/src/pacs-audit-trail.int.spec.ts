@@ -11,7 +11,7 @@ import type { AuditEvent } from '@pacs/contracts';
 import { generateUid } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { startTool } from '@pacs/dimse/testing';
-import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, waitForStatus, startMoveDestination, type AppProcess } from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
@@ -84,24 +84,9 @@ describe('pacs process: the audit trail of a study, end to end', () => {
       });
     }
     work = mkdtempSync(join(tmpdir(), 'pacs-audit-trail-'));
-    const storeDir = join(work, 'storescp');
-    mkdirSync(storeDir);
-    const storePort = await freePort();
-    storescp = startTool('storescp', ['-od', storeDir, '-aet', 'STORESCP', String(storePort)]);
-    const tenantsFile = join(work, 'tenants.json');
-    writeFileSync(
-      tenantsFile,
-      JSON.stringify({
-        tenants: [
-          {
-            id: 'radiology',
-            aeTitles: ['RAD_PACS'],
-            moveDestinations: [{ aeTitle: 'STORESCP', host: '127.0.0.1', port: storePort }],
-          },
-          { id: 'cardiology', aeTitles: ['CARD_PACS'] },
-        ],
-      }),
-    );
+    const peer = await startMoveDestination(work, { others: [{ id: 'cardiology', aeTitles: ['CARD_PACS'] }] });
+    storescp = peer.storescp;
+    const tenantsFile = peer.tenantsFile;
     const keysFile = join(work, 'keys.json');
     writeFileSync(
       keysFile,
@@ -210,8 +195,11 @@ describe('pacs process: the audit trail of a study, end to end', () => {
         r.event.participants.some((p) => p.userId === 'WS1') &&
         r.event.eventTypes?.[0]?.code === '110123',
     );
+    // The auditor's own reads are recorded beside their answers: wait for the first of them too.
+    const byAuditorRad = (r: AuditView) => r.event.participants.some((p) => p.userId === 'auditor-rad');
+    await awaitTrail('/tenants/radiology', KEYS.auditor, (r) => byAuditorRad(r) && r.event.event.code === '110101');
     const records = await trail('/tenants/radiology', KEYS.auditor);
-    const byAuditor = records.filter((r) => r.event.participants.some((p) => p.userId === 'auditor-rad'));
+    const byAuditor = records.filter(byAuditorRad);
     const others = records.filter((r) => !byAuditor.includes(r));
     // Each actor's records in the order it acted; actors acting at once (the modality's log-off, the
     // viewer's first search) may interleave on the trail.
@@ -320,7 +308,8 @@ describe('pacs process: the audit trail of a study, end to end', () => {
     expect(intact).toMatchObject({ tenantId: 'radiology', intact: true });
     const records = await trail('/tenants/radiology', KEYS.auditor);
     const target = records.find((r) => r.event.event.code === '110104' && r.event.action === 'C')!;
-    const db = new DatabaseSync(join(work, 'data', 'audit.sqlite'));
+    // The process appends meanwhile (each read of the trail is recorded): wait for its write lock.
+    const db = new DatabaseSync(join(work, 'data', 'audit.sqlite'), { timeout: 10_000 });
     try {
       const row = db
         .prepare('SELECT event FROM audit_records WHERE tenant_id = ? AND seq = ?')

@@ -1,12 +1,12 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { readPart10 } from '@pacs/dicom';
 import { pydicomPath, pydicomReference } from '@pacs/dicom/testing';
 import { startTool } from '@pacs/dimse/testing';
-import { freePort, startApp, stowBody, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, stowBody, waitForStatus, startMoveDestination, type AppProcess } from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
@@ -141,24 +141,11 @@ describe('pacs process: C-GET and C-MOVE transcode for peers that accept only un
     if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: install python3-pydicom and python3-numpy`);
     work = mkdtempSync(join(tmpdir(), 'pacs-dimse-transcode-'));
     originals = decodedByPydicom(FILES.map(pydicomPath), work);
-    storeDir = join(work, 'storescp');
-    mkdirSync(storeDir);
-    const storePort = await freePort();
     // DCMTK's default: uncompressed transfer syntaxes only.
-    storescp = startTool('storescp', ['-od', storeDir, '-aet', 'STORESCP', String(storePort)]);
-    const tenantsFile = join(work, 'tenants.json');
-    writeFileSync(
-      tenantsFile,
-      JSON.stringify({
-        tenants: [
-          {
-            id: 'radiology',
-            aeTitles: ['RAD_PACS'],
-            moveDestinations: [{ aeTitle: 'STORESCP', host: '127.0.0.1', port: storePort }],
-          },
-        ],
-      }),
-    );
+    const peer = await startMoveDestination(work);
+    storescp = peer.storescp;
+    storeDir = peer.storeDir;
+    const tenantsFile = peer.tenantsFile;
     dicomPort = String(await freePort());
     app = startApp('pacs', {
       PACS_DATA_DIR: join(work, 'data'),

@@ -6,7 +6,15 @@ import { promisify } from 'node:util';
 import { generateUid, readPart10, type DicomDataset } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { startTool } from '@pacs/dimse/testing';
-import { datasetOf, filesUnder, freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import {
+  datasetOf,
+  filesUnder,
+  freePort,
+  startApp,
+  waitForStatus,
+  startMoveDestination,
+  type AppProcess,
+} from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
@@ -73,23 +81,10 @@ describe('pacs process: DIMSE C-FIND, C-GET and C-MOVE with DCMTK', () => {
       });
     }
     work = mkdtempSync(join(tmpdir(), 'pacs-dimse-qr-'));
-    storeDir = join(work, 'storescp');
-    mkdirSync(storeDir);
-    const storePort = await freePort();
-    storescp = startTool('storescp', ['+B', '+xa', '-od', storeDir, '-aet', 'STORESCP', String(storePort)]);
-    const tenantsFile = join(work, 'tenants.json');
-    writeFileSync(
-      tenantsFile,
-      JSON.stringify({
-        tenants: [
-          {
-            id: 'radiology',
-            aeTitles: ['RAD_PACS'],
-            moveDestinations: [{ aeTitle: 'STORESCP', host: '127.0.0.1', port: storePort }],
-          },
-        ],
-      }),
-    );
+    const peer = await startMoveDestination(work, { storescpOptions: ['+B', '+xa'] });
+    storescp = peer.storescp;
+    storeDir = peer.storeDir;
+    const tenantsFile = peer.tenantsFile;
     dicomPort = String(await freePort());
     app = startApp('pacs', {
       PACS_DATA_DIR: join(work, 'data'),

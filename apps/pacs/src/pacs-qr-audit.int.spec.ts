@@ -8,7 +8,7 @@ import { AuditEventV1, type AuditEvent } from '@pacs/contracts';
 import { generateUid, readDataset } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { startTool } from '@pacs/dimse/testing';
-import { freePort, startApp, waitForStatus, type AppProcess } from '@pacs/testing';
+import { freePort, startApp, waitForStatus, startMoveDestination, type AppProcess } from '@pacs/testing';
 
 const run = promisify(execFile);
 const dcmtk = { env: { ...process.env, TCP_NODELAY: '1' }, timeout: 60_000 };
@@ -62,23 +62,9 @@ describe('pacs process: audit records of queries and retrieves', () => {
     }
     work = mkdtempSync(join(tmpdir(), 'pacs-qr-audit-'));
     dataDir = join(work, 'data');
-    const storeDir = join(work, 'storescp');
-    mkdirSync(storeDir);
-    const storePort = await freePort();
-    storescp = startTool('storescp', ['-od', storeDir, '-aet', 'STORESCP', String(storePort)]);
-    const tenantsFile = join(work, 'tenants.json');
-    writeFileSync(
-      tenantsFile,
-      JSON.stringify({
-        tenants: [
-          {
-            id: 'radiology',
-            aeTitles: ['RAD_PACS'],
-            moveDestinations: [{ aeTitle: 'STORESCP', host: '127.0.0.1', port: storePort }],
-          },
-        ],
-      }),
-    );
+    const peer = await startMoveDestination(work);
+    storescp = peer.storescp;
+    const tenantsFile = peer.tenantsFile;
     dicomPort = String(await freePort());
     app = startApp('pacs', {
       PACS_DATA_DIR: dataDir,

@@ -4,3 +4,4 @@ export * from './app-process';
 export * from './stored-files';
 export * from './multipart-body';
 export * from './orthanc';
+export * from './move-destination';
