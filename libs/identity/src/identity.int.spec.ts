@@ -117,12 +117,19 @@ describe('pacs process with API keys', () => {
     expect(detail.replace('oncology', 'x')).toBe('no tenant "x"');
   });
 
-  it('logs each refusal, and publishes its audit records on the event log', () => {
-    const lines = app
-      .stdout()
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  it('logs each refusal, and publishes its audit records on the event log', async () => {
+    // The log is written asynchronously: wait for the last refusal's line to reach the pipe.
+    const logged = () =>
+      app
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
+      if (logged().some((line) => line['msg'] === 'access refused' && line['tenantId'] === 'oncology')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const lines = logged();
     expect(lines).toContainEqual(expect.objectContaining({ msg: 'pacs started', access: '2 API key(s)' }));
     expect(lines).toContainEqual(
       expect.objectContaining({ level: 'warn', msg: 'access refused', principal: 'viewer-1', tenantId: 'oncology' }),
