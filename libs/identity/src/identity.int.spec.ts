@@ -124,7 +124,14 @@ describe('pacs process with API keys', () => {
         .stdout()
         .trim()
         .split('\n')
-        .map((line) => JSON.parse(line) as Record<string, unknown>);
+        // A line still being written is left for the next look.
+        .flatMap((line) => {
+          try {
+            return [JSON.parse(line) as Record<string, unknown>];
+          } catch {
+            return [];
+          }
+        });
     for (const deadline = Date.now() + 5_000; Date.now() < deadline;) {
       if (logged().some((line) => line['msg'] === 'access refused' && line['tenantId'] === 'oncology')) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
