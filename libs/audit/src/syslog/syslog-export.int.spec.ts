@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -8,7 +8,9 @@ import { SyslogExporter } from './syslog-exporter';
 import { formatSyslogMessage, type SyslogMessageOptions } from './syslog-message';
 import { TcpSyslogTransport } from './tcp-syslog.transport';
 import { TlsSyslogTransport } from './tls-syslog.transport';
-import { freePort, RsyslogCollector, selfSignedCertificate, SocatTlsCollector } from './testing/collectors';
+import { selfSignedCertificate } from '@pacs/dimse/testing';
+import { freePort } from '@pacs/testing';
+import { RsyslogCollector, SocatTlsCollector } from './testing/collectors';
 import { MemoryAuditStore, sampleAuditEvent } from './testing/memory-audit-store';
 
 // The exporter against real collectors: Debian's rsyslogd (imtcp, octet-counted frames) stopped
@@ -138,13 +140,19 @@ describe('syslog export to real collectors', () => {
   }, 90_000);
 
   it('delivers over TLS with mutual authentication (RFC 5425), and refuses what does not authenticate', async () => {
-    const server = selfSignedCertificate(folder, 'collector', 'DNS:localhost,IP:127.0.0.1');
-    const client = selfSignedCertificate(folder, 'pacs-audit', 'DNS:pacs-audit');
+    // Two key pairs, each self-signed: the collector's (trusted by us) and ours (trusted by it).
+    const keyPair = (name: string) => {
+      const dir = join(folder, name);
+      mkdirSync(dir);
+      return selfSignedCertificate(dir);
+    };
+    const server = keyPair('collector');
+    const client = keyPair('pacs-audit');
     const port = await freePort();
-    const socat = new SocatTlsCollector(folder, port, server, client.cert);
-    const ca = readFileSync(server.cert);
-    const cert = readFileSync(client.cert);
-    const key = readFileSync(client.key);
+    const socat = new SocatTlsCollector(folder, port, server, client.certFile);
+    const ca = readFileSync(server.certFile);
+    const cert = readFileSync(client.certFile);
+    const key = readFileSync(client.keyFile);
     const store = new MemoryAuditStore();
     for (let n = 0; n < 5; n++) await store.appendEvent(sampleAuditEvent('radiology', n));
     const records = await store.range('radiology', 1, 10);

@@ -3,7 +3,8 @@ import { SyslogExporter } from './syslog-exporter';
 import { syslogFormatter } from './syslog-message';
 import type { SyslogTransport } from './syslog-transport';
 import { TcpSyslogTransport } from './tcp-syslog.transport';
-import { freePort, NodeCollector } from './testing/collectors';
+import { freePort } from '@pacs/testing';
+import { NodeCollector } from './testing/collectors';
 import { MemoryAuditStore, sampleAuditEvent } from './testing/memory-audit-store';
 
 const logger = pino({ level: 'silent' });

@@ -2,7 +2,8 @@ import { createServer, type Server } from 'node:net';
 import { frameSyslogMessage } from './syslog-message';
 import { SyslogDeliveryError, unbracket } from './syslog-transport';
 import { TcpSyslogTransport } from './tcp-syslog.transport';
-import { freePort, NodeCollector } from './testing/collectors';
+import { freePort } from '@pacs/testing';
+import { NodeCollector } from './testing/collectors';
 
 const frames = ['<85>1 - h a - IHE+RFC-3881 - \ufeff<a/>', 'é€ two', 'three'].map((m) =>
   frameSyslogMessage(Buffer.from(m, 'utf8')),

@@ -2,6 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { stopChild, waitForChild } from '@pacs/testing';
 
 // Syslog collectors for the specs: a tiny Node one whose behaviour on a batch is chosen, and the
 // real ones (Debian's rsyslogd over TCP, socat over TLS) run as child processes.
@@ -12,19 +13,6 @@ const INSTALL_HINT = 'run `bash deploy/local/engines.sh tools` (npm test runs it
 export function requireTool(path: string, debianPackage: string): string {
   if (!existsSync(path)) throw new Error(`${path} is missing (Debian package ${debianPackage}): ${INSTALL_HINT}`);
   return path;
-}
-
-/** A TCP port free on loopback now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Splits an octet-counted stream (RFC 6587 3.4.1) into messages; throws on a malformed frame. */
@@ -99,30 +87,15 @@ export class NodeCollector {
   }
 }
 
-/** Resolves once something accepts connections on the port (probing with empty connections). */
-export async function waitForListener(port: number, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect({ host: '127.0.0.1', port }, () => {
-        socket.end();
-        resolve(true);
-      });
-      socket.on('error', () => resolve(false));
+/** Whether something accepts connections on the port now (probed with an empty connection). */
+function accepts(port: number): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.end();
+      resolve(true);
     });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function stopChild(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(killer);
+    socket.on('error', () => resolve(false));
+  });
 }
 
 /**
@@ -167,18 +140,19 @@ export class RsyslogCollector {
     });
     child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.child = child;
-    const died = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`rsyslogd exited (${code}): ${this.stderr}`))),
+    await waitForChild(
+      'rsyslogd',
+      () => accepts(this.port),
+      () => this.stderr,
+      child,
     );
-    died.catch(() => undefined);
-    await Promise.race([waitForListener(this.port), died]);
   }
 
   /** SIGTERM, and waits for the exit. */
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    await stopChild(child);
+    if (child) await stopChild(child);
   }
 
   /** The messages written so far, one a line. */
@@ -195,31 +169,6 @@ export class RsyslogCollector {
   }
 }
 
-/** A key and a self-signed certificate made with openssl, as PEM files. */
-export function selfSignedCertificate(
-  folder: string,
-  name: string,
-  subjectAltName: string,
-): { cert: string; key: string } {
-  const openssl = requireTool('/usr/bin/openssl', 'openssl');
-  const cert = join(folder, `${name}.crt`);
-  const key = join(folder, `${name}.key`);
-  const done = spawnSync(
-    openssl,
-    ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', `/CN=${name}`].concat([
-      '-addext',
-      `subjectAltName=${subjectAltName}`,
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ]),
-    { encoding: 'utf8' },
-  );
-  if (done.status !== 0) throw new Error(`openssl req failed: ${done.stderr}`);
-  return { cert, key };
-}
-
 /**
  * socat as a TLS syslog collector: accepts TLS connections (one child per connection) with the
  * given certificate, requires a client certificate signed by `clientCa` when given, and appends
@@ -233,7 +182,7 @@ export class SocatTlsCollector {
   constructor(
     folder: string,
     readonly port: number,
-    private readonly server: { cert: string; key: string },
+    private readonly server: { certFile: string; keyFile: string },
     private readonly clientCa?: string,
   ) {
     this.output = join(folder, 'tls-received.log');
@@ -242,23 +191,24 @@ export class SocatTlsCollector {
   async start(): Promise<void> {
     const socat = requireTool('/usr/bin/socat', 'socat');
     const verify = this.clientCa ? `verify=1,cafile=${this.clientCa}` : 'verify=0';
-    const listen = `OPENSSL-LISTEN:${this.port},bind=127.0.0.1,reuseaddr,fork,cert=${this.server.cert},key=${this.server.key},${verify}`;
+    const listen = `OPENSSL-LISTEN:${this.port},bind=127.0.0.1,reuseaddr,fork,cert=${this.server.certFile},key=${this.server.keyFile},${verify}`;
     const child = spawn(socat, ['-u', listen, `OPEN:${this.output},creat,append`], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr?.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.child = child;
-    const died = new Promise<never>((_, reject) =>
-      child.once('exit', (code) => reject(new Error(`socat exited (${code}): ${this.stderr}`))),
+    await waitForChild(
+      'socat',
+      () => accepts(this.port),
+      () => this.stderr,
+      child,
     );
-    died.catch(() => undefined);
-    await Promise.race([waitForListener(this.port), died]);
   }
 
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
-    await stopChild(child);
+    if (child) await stopChild(child);
   }
 
   /** What socat logged (its refusals of handshakes). */
