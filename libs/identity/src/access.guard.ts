@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   ForbiddenException,
   Inject,
@@ -10,11 +9,11 @@ import {
 } from '@nestjs/common';
 import { AuditTrail, securityAlertEvent, userAuthenticatedEvent } from '@pacs/audit-records';
 import type { IdentityConfig, Role } from '@pacs/config';
-import { tenantIdSchema } from '@pacs/contracts';
 import { LOGGER, type Logger } from '@pacs/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { accessRuleOf, setPrincipal } from './access.decorators';
 import { Authenticator, type AuthenticationFailure } from './authenticator';
+import { auditTenantOf, correlationIdOf, requestTenantOf, requestUrl } from './http-parties';
 import { IDENTITY_CONFIG, IDENTITY_SERVICE } from './identity.tokens';
 import { localPrincipal, type Principal } from './principal';
 import { RecentLogins } from './recent-logins';
@@ -82,15 +81,14 @@ export class AccessGuard implements CanActivate {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
-    const tenantId = this.tenantOf(request);
+    const tenantId = requestTenantOf(request, this.config.defaultTenantId);
 
     if (this.authenticator === null) {
       setPrincipal(request, localPrincipal(request.ip));
       return true;
     }
-    // An audit record carries a valid tenant id: a malformed one in the URL is the default tenant's.
-    const auditTenantId = tenantIdSchema.safeParse(tenantId).success ? tenantId : this.config.defaultTenantId;
-    const correlationId = `http-${randomUUID()}`;
+    const auditTenantId = auditTenantOf(request, this.config.defaultTenantId);
+    const correlationId = correlationIdOf(request);
     const authenticated = this.authenticator.authenticate(request);
     if (!authenticated.ok) {
       this.audit.publish([
@@ -148,11 +146,6 @@ export class AccessGuard implements CanActivate {
     return true;
   }
 
-  private tenantOf(request: FastifyRequest): string {
-    const tenant = (request.params as Readonly<Record<string, string | undefined>> | undefined)?.['tenant'];
-    return tenant ?? this.config.defaultTenantId;
-  }
-
   private alert(
     request: FastifyRequest,
     principal: Principal,
@@ -168,7 +161,7 @@ export class AccessGuard implements CanActivate {
           tenantId,
           correlationId,
           user: { userId: principal.id, ...addressOf(principal) },
-          url: `${request.protocol}://${request.headers.host ?? 'localhost'}${request.url.split('?', 1)[0] ?? ''}`,
+          url: requestUrl(request),
           description,
         },
         new Date(),

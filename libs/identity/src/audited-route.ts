@@ -10,7 +10,6 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AuditEvent } from '@pacs/contracts';
-import { tenantIdSchema } from '@pacs/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { tap, type Observable } from 'rxjs';
 import {
@@ -23,7 +22,7 @@ import {
   URI,
 } from '@pacs/audit-records';
 import type { IdentityConfig } from '@pacs/config';
-import { httpClient, queryParameters, rawQuery, requestUrl } from './http-parties';
+import { auditTenantOf, correlationIdOf, httpClient, queryParameters, rawQuery, requestUrl } from './http-parties';
 import { IDENTITY_CONFIG, IDENTITY_SERVICE } from './identity.tokens';
 
 /** How a route is recorded on the audit trail when it makes no record of its own. */
@@ -91,9 +90,8 @@ export class AuditedRouteInterceptor implements NestInterceptor {
   }
 
   private record(request: FastifyRequest, kind: AuditedRouteKind, failure: string | undefined, status: number): void {
-    const param = (request.params as Readonly<Record<string, string | undefined>> | undefined)?.['tenant'];
-    const tenantId = param && tenantIdSchema.safeParse(param).success ? param : this.identity.defaultTenantId;
-    const correlationId = `http-${randomUUID()}`;
+    const tenantId = auditTenantOf(request, this.identity.defaultTenantId);
+    const correlationId = correlationIdOf(request);
     const now = new Date();
     const path = request.url.split('?', 1)[0] ?? '';
     let event: AuditEvent;

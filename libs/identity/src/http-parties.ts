@@ -1,5 +1,31 @@
-import { principalOf } from './access.decorators';
+import { randomUUID } from 'node:crypto';
+import { tenantIdSchema } from '@pacs/contracts';
 import type { FastifyRequest } from 'fastify';
+import { principalOf } from './access.decorators';
+
+const correlationIds = new WeakMap<object, string>();
+
+/** The correlation id of a request's audit records: one per request, whoever records. */
+export function correlationIdOf(req: FastifyRequest): string {
+  let id = correlationIds.get(req);
+  if (id === undefined) {
+    id = `http-${randomUUID()}`;
+    correlationIds.set(req, id);
+  }
+  return id;
+}
+
+/** The tenant a request names: its route's `tenant` parameter, else the default tenant. */
+export function requestTenantOf(req: FastifyRequest, defaultTenantId: string): string {
+  const tenant = (req.params as Readonly<Record<string, string | undefined>> | undefined)?.['tenant'];
+  return tenant ?? defaultTenantId;
+}
+
+/** The tenant whose trail records a request: the one it names, the default tenant's when that is malformed. */
+export function auditTenantOf(req: FastifyRequest, defaultTenantId: string): string {
+  const tenant = requestTenantOf(req, defaultTenantId);
+  return tenantIdSchema.safeParse(tenant).success ? tenant : defaultTenantId;
+}
 
 /**
  * The HTTP client of a request as the audit trail names it: the authenticated principal (an API

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Controller, Get, Inject, NotFoundException, Param, Query, Req, Res } from '@nestjs/common';
 import { AuditTrail, auditLogUsedEvent } from '@pacs/audit-records';
 import { AUDIT_STORE, type AuditRecord, type AuditStore } from '@pacs/audit-store';
 import { tenantIdSchema } from '@pacs/contracts';
-import { Access, IDENTITY_CONFIG, principalOf, type IdentityConfig } from '@pacs/identity';
+import { Access, correlationIdOf, httpClient, IDENTITY_CONFIG, type IdentityConfig } from '@pacs/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { verifyChain } from '../ledger/chain-verifier';
 import { renderAuditMessage } from '../xml/audit-message.xml';
@@ -100,13 +99,12 @@ export class AuditController {
   }
 
   private recordUse(request: FastifyRequest, tenantId: string): void {
-    const principal = principalOf(request);
     this.auditTrail.publish([
       auditLogUsedEvent(
         {
           tenantId,
-          correlationId: String(request.id ?? randomUUID()),
-          user: { userId: principal?.id ?? 'unknown', ...(request.ip ? { address: request.ip } : {}) },
+          correlationId: correlationIdOf(request),
+          user: httpClient(request),
           url: request.url,
         },
         new Date(),
