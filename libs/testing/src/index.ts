@@ -5,3 +5,4 @@ export * from './stored-files';
 export * from './multipart-body';
 export * from './orthanc';
 export * from './move-destination';
+export * from './store-contract-context';

@@ -1,18 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { AuditEvent } from '@pacs/contracts';
+import type { AuditRecord } from '@pacs/audit-store';
 
 /** The prevHash of a tenant's first record. */
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** What a record's hash covers: everything the record says, and the previous link. */
-export interface ChainedContent {
-  readonly tenantId: string;
-  readonly seq: number;
-  readonly eventId: string;
-  readonly recordedAt: string;
-  readonly event: AuditEvent;
-  readonly prevHash: string;
-}
+export type ChainedContent = Omit<AuditRecord, 'hash'>;
 
 /**
  * The SHA-256 link of a record: hex digest of `pacs-audit-v1\n` + the canonical JSON of the record's
