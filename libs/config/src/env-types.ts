@@ -25,6 +25,10 @@ export const booleanVar = (fallback: boolean) =>
     .transform((v) => v === 'true' || v === '1')
     .default(fallback);
 
+/** A tenant id (the URL prefix `/tenants/{tenant}/` and the key of every tenant's data). */
+export const tenantIdVar = () =>
+  z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'a tenant id is 1-63 lowercase letters, digits or dashes' });
+
 export const enumVar = <const T extends readonly [string, ...string[]]>(values: T) =>
   z.enum(values, { message: `expected one of ${values.join(', ')}` });
 

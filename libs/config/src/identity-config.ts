@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config.error';
+import { tenantIdVar } from './env-types';
 import { parseEnv, type Env } from './parse-env';
 
 /** The roles a principal holds per tenant (ARCHITECTURE.md, Tenancy and access). */
@@ -26,11 +27,8 @@ export interface IdentityConfig {
   readonly apiKeys: readonly ApiKeyGrant[] | null;
 }
 
-const TENANT_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const TENANT_ID_MESSAGE = 'a tenant id is 1-63 lowercase letters, digits or dashes';
-
 const identityEnvSchema = z.object({
-  PACS_DEFAULT_TENANT: z.string().regex(TENANT_ID, { message: TENANT_ID_MESSAGE }).default('default'),
+  PACS_DEFAULT_TENANT: tenantIdVar().default('default'),
   PACS_API_KEYS_FILE: z.string().min(1).optional(),
 });
 
@@ -48,7 +46,7 @@ const apiKeysFileSchema = z
             .transform((hash) => hash.toLowerCase()),
           grants: z
             .record(
-              z.string().regex(TENANT_ID, { message: TENANT_ID_MESSAGE }),
+              tenantIdVar(),
               z
                 .array(z.enum(ROLES, { error: (issue) => `unknown role ${JSON.stringify(issue.input)}` }))
                 .min(1, { message: `expected at least one role of ${ROLES.join(', ')}` }),

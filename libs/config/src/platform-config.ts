@@ -9,6 +9,7 @@ import {
   portVar,
   positiveIntVar,
   readableFileVar,
+  tenantIdVar,
   urlVar,
 } from './env-types';
 import { parseEnv, type Env } from './parse-env';
@@ -142,10 +143,7 @@ const dicomEnvSchema = z
       .default('127.0.0.1'),
     PACS_DICOM_PORT: portVar(11112),
     PACS_AE_TITLE: aeTitleVar('PACS'),
-    PACS_DEFAULT_TENANT: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { message: 'a tenant id is 1-63 lowercase letters, digits or dashes' })
-      .default('default'),
+    PACS_DEFAULT_TENANT: tenantIdVar().default('default'),
     PACS_DUPLICATE_POLICY: enumVar(['new-version', 'reject']).default('new-version'),
     PACS_TENANTS_FILE: z.string().min(1).optional(),
     PACS_ACCEPT_UNKNOWN_SOP_CLASSES: booleanVar(true),
