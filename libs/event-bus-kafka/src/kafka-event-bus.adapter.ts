@@ -299,7 +299,33 @@ export class KafkaEventBus implements EventBus {
         })),
       });
     }
+    await this.awaitLeaders(unknown);
     for (const name of unknown) this.provisioned.add(name);
+  }
+
+  /**
+   * Waits until every partition of the topics has a leader that serves it. kafkajs waits for the
+   * leaders only of the topics its own call created: when another process created them a moment
+   * before (two services starting on a new cluster), it returns at once, and a publish made right
+   * then fails with "not the leader" until the controller has elected them and the broker has
+   * taken them on. The metadata names a leader before that, so the probe is an offset lookup,
+   * which only the partition's serving leader answers.
+   */
+  private async awaitLeaders(names: readonly string[]): Promise<void> {
+    const deadline = Date.now() + this.runtime.joinTimeoutMs;
+    for (;;) {
+      try {
+        await Promise.all(names.map((name) => this.admin.fetchTopicOffsets(name)));
+        return;
+      } catch (error) {
+        if (Date.now() > deadline) {
+          throw new Error(
+            `the partitions of ${names.join(', ')} have no serving leader after ${this.runtime.joinTimeoutMs} ms: ${describe(error)}`,
+          );
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
 
   private assertWritable(): void {

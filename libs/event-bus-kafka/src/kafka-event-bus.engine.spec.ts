@@ -78,4 +78,26 @@ describe('KafkaEventBus (Kafka specifics)', () => {
     expect(deliveries).toEqual([0, 1]);
     expect(rebalanced).toBe(false);
   }, 30_000);
+
+  it('publishes to every partition as soon as start() resolves, also when another process created the topics', async () => {
+    // Two services starting at once on new topics: one creates them, the other finds them there
+    // while the controller may still be electing their leaders. Without retries, a publish made
+    // before every partition has a leader fails (a single retry at once, as the idempotent producer needs one).
+    const fresh = Array.from({ length: 4 }, (_, i) => ({ ...topic, name: `pacs.kafka.${uniqueName(`fresh${i}`)}.v1` }));
+    const eager = { partitions: 12, retry: { retries: 1, initialRetryTime: 1, maxRetryTime: 1 } };
+    const first = open(eager);
+    bus = open(eager);
+    try {
+      await Promise.all([first.start(fresh), bus.start(fresh)]);
+      const keys = Array.from({ length: 48 }, (_, i) => `key-${i}`);
+      for (const publisher of [first, bus]) {
+        for (const definition of fresh) {
+          await Promise.all(keys.map((key, seq) => publisher.publish(definition, { seq, key })));
+        }
+      }
+    } finally {
+      await first.close();
+    }
+  }, 60_000);
 });
+
