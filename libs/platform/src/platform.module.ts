@@ -94,7 +94,7 @@ export class PlatformModule {
           provide: AuditTrail,
           inject: [EVENT_BUS],
           useFactory: (eventBus: EventBus) =>
-            new AuditTrail(eventBus, logger.child({ component: 'audit' }), options.auditEnabled ?? true),
+            new AuditTrail(eventBus, logger.child({ component: 'audit' }), { enabled: options.auditEnabled ?? true }),
         },
         // Every route declares its roles (@Access) or that it is public (@PublicRoute).
         ...identityProviders(options.identity ?? LOCAL_MODE, config.service),
