@@ -113,12 +113,16 @@ function associationOf<T extends StoredRecord>(trail: readonly T[], studyUid: st
 // index) and Redis, each with its own data folder, the audit app exporting to a syslog collector.
 // A modality sends studies to the gateway with storescu; the audit app records what the gateway
 // published, each event once, in a SHA-256 chain without gaps, across a SIGKILL and a restart.
+// A second audit replica runs beside the first on the same group, database, Redis and collector:
+// the consumer group shares the partitions out, and the exporters' lease in Redis lets one of them
+// send at a time, so the collector still gets every record once.
 // Both processes run with a default tenant of their own, so that the audit events other suites
 // publish on the shared topic (in the `default` tenant) land in other chains.
 describe('audit app on Kafka and FerretDB, beside the gateway, exporting to syslog', () => {
   let work: string;
   let gateway: AppProcess | undefined;
   let audit: AppProcess | undefined;
+  let replica: AppProcess | undefined;
   let auditEnv: Record<string, string>;
   let dicomPort: string;
   let mongo: MongoClient;
@@ -131,7 +135,7 @@ describe('audit app on Kafka and FerretDB, beside the gateway, exporting to sysl
   const studies = new Map<string, { studyInstanceUid: string; patientId: string }>();
 
   const logs = () =>
-    [gateway, audit]
+    [gateway, audit, replica]
       .flatMap((app) => (app ? [`${app.stdout()}\n${app.stderr()}`] : []))
       .join('\n---\n')
       .slice(-20_000);
@@ -234,11 +238,16 @@ describe('audit app on Kafka and FerretDB, beside the gateway, exporting to sysl
       PACS_AUDIT_SYSLOG: `tcp://127.0.0.1:${collectorPort}`,
     };
     audit = startApp('audit', auditEnv);
-    for (const app of [gateway, audit]) await waitForStatus(app, '/health/ready', 200, 90_000);
+    replica = startApp('audit', {
+      ...auditEnv,
+      PACS_DATA_DIR: join(work, 'audit-replica'),
+      PACS_HTTP_PORT: String(await freePort()),
+    });
+    for (const app of [gateway, audit, replica]) await waitForStatus(app, '/health/ready', 200, 90_000);
   }, 180_000);
 
   afterAll(async () => {
-    for (const app of [gateway, audit]) {
+    for (const app of [gateway, audit, replica]) {
       if (app && app.child.exitCode === null && app.child.signalCode === null) {
         app.child.kill('SIGTERM');
         await app.exited();
@@ -262,6 +271,7 @@ describe('audit app on Kafka and FerretDB, beside the gateway, exporting to sysl
         [
           isApplicationStart('gateway', gateway!.child.pid),
           isApplicationStart('audit', audit!.child.pid),
+          isApplicationStart('audit', replica!.child.pid),
           isTransfer(study.studyInstanceUid),
         ].every((matches) => trail.some((r) => matches(r.event))) &&
         trail.some((r) => code(r.event) === '110114' && typeCode(r.event) === '110123'),
@@ -278,6 +288,7 @@ describe('audit app on Kafka and FerretDB, beside the gateway, exporting to sysl
     expect(new Set(trail.map((r) => r.eventId)).size).toBe(trail.length);
     single(trail, "the gateway's start", isApplicationStart('gateway', gateway!.child.pid));
     single(trail, "the audit app's start", isApplicationStart('audit', audit!.child.pid));
+    single(trail, "the audit replica's start", isApplicationStart('audit', replica!.child.pid));
     const { login, transfer, logout } = associationOf(trail, study.studyInstanceUid);
     for (const record of [login, logout]) {
       expect(record.event).toMatchObject({ source: 'gateway', action: 'E', outcome: 0 });
@@ -385,6 +396,7 @@ describe('audit app on Kafka and FerretDB, beside the gateway, exporting to sysl
     single(trail, "the gateway's start", isApplicationStart('gateway', gateway!.child.pid));
     single(trail, "the first audit app's start", isApplicationStart('audit', firstPid));
     single(trail, "the restarted audit app's start", isApplicationStart('audit', audit.child.pid));
+    single(trail, "the audit replica's start", isApplicationStart('audit', replica!.child.pid));
     for (const study of studies.values()) associationOf(trail, study.studyInstanceUid);
     expect(trail.filter((r) => code(r.event) === '110104')).toHaveLength(studies.size);
     expect(trail.filter((r) => code(r.event) === '110114')).toHaveLength(2 * studies.size);

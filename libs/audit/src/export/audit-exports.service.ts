@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { AUDIT_STORE, type AuditStore } from '@pacs/audit-store';
+import { CACHE, type Cache } from '@pacs/cache';
 import type { AuditConfig, SyslogCollectorConfig } from '@pacs/config';
 import { LOGGER, type Logger } from '@pacs/observability';
 import { AUDIT_CONFIG } from '../audit.tokens';
@@ -15,7 +16,8 @@ import { TlsSyslogTransport } from '../syslog/tls-syslog.transport';
  * The exports of the audit trail: one syslog exporter per configured collector
  * (PACS_AUDIT_SYSLOG), started with the application and stopped before the store closes. Each
  * sends every tenant's records in chain order from its cursor, so a collector that was down
- * receives the backlog when it is back.
+ * receives the backlog when it is back. Replicas of the audit service share the work through the
+ * exporters' leases: one of them sends to a given collector at a time.
  */
 @Injectable()
 export class AuditExports implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -23,6 +25,7 @@ export class AuditExports implements OnApplicationBootstrap, BeforeApplicationSh
 
   constructor(
     @Inject(AUDIT_STORE) store: AuditStore,
+    @Inject(CACHE) cache: Cache,
     @Inject(AUDIT_CONFIG) config: AuditConfig,
     @Inject(LOGGER) logger: Logger,
   ) {
@@ -32,6 +35,7 @@ export class AuditExports implements OnApplicationBootstrap, BeforeApplicationSh
       (collector) =>
         new SyslogExporter({
           store,
+          cache,
           collector: { id: collector.id, transport: transportOf(collector, config) },
           format,
           logger: logger.child({ component: 'audit-syslog', collector: collector.id }),

@@ -12,6 +12,7 @@ import { selfSignedCertificate } from '@pacs/dimse/testing';
 import { freePort } from '@pacs/testing';
 import { RsyslogCollector, SocatTlsCollector } from './testing/collectors';
 import { MemoryAuditStore, sampleAuditEvent } from './testing/memory-audit-store';
+import { MemoryCache } from '@pacs/cache-memory';
 
 // The exporter against real collectors: Debian's rsyslogd (imtcp, octet-counted frames) stopped
 // for 30 s in the middle of a run, and socat as an RFC 5425 TLS listener with mutual authentication.
@@ -69,6 +70,7 @@ describe('syslog export to real collectors', () => {
     const { logger, warnings } = recordingLogger();
     const exporter = new SyslogExporter({
       store,
+      cache: new MemoryCache(),
       collector: { id: 'rsyslog', transport: new TcpSyslogTransport({ host: '127.0.0.1', port }) },
       format: (record) => formatSyslogMessage(record, MESSAGE_OPTIONS),
       logger,
@@ -171,6 +173,7 @@ describe('syslog export to real collectors', () => {
 
       const exporter = new SyslogExporter({
         store,
+        cache: new MemoryCache(),
         collector: {
           id: 'socat',
           transport: new TlsSyslogTransport({ host: '127.0.0.1', port, servername: 'localhost', ca, cert, key }),

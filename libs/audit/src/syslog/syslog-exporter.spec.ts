@@ -1,3 +1,4 @@
+import { MemoryCache } from '@pacs/cache-memory';
 import pino from 'pino';
 import { SyslogExporter } from './syslog-exporter';
 import { syslogFormatter } from './syslog-message';
@@ -37,22 +38,28 @@ async function waitFor(condition: () => boolean, timeoutMs = 5_000): Promise<voi
 
 describe('SyslogExporter', () => {
   let store: MemoryAuditStore;
+  let cache: MemoryCache;
   let collector: NodeCollector;
   let exporter: SyslogExporter | undefined;
+  const replicas: SyslogExporter[] = [];
 
   beforeEach(() => {
     store = new MemoryAuditStore();
+    cache = new MemoryCache();
     collector = new NodeCollector();
   });
   afterEach(async () => {
     await exporter?.stop();
     exporter = undefined;
+    await Promise.all(replicas.splice(0).map((replica) => replica.stop()));
     await collector.stop();
+    await cache.close();
   });
 
   function exporterTo(transport: SyslogTransport, options: { batchSize?: number; pollIntervalMs?: number } = {}) {
     exporter = new SyslogExporter({
       store,
+      cache,
       collector: { id: 'c1', transport },
       format,
       logger,
@@ -183,4 +190,107 @@ describe('SyslogExporter', () => {
       /batchSize/,
     );
   });
+
+  describe('replicas exporting to one collector', () => {
+    /** An exporter of another audit replica: same store, same cache (Redis when distributed), same collector. */
+    function replica(transport: SyslogTransport, leaseMs = 1_000): SyslogExporter {
+      const next = new SyslogExporter({
+        store,
+        cache,
+        collector: { id: 'c1', transport },
+        format,
+        logger,
+        batchSize: 5,
+        pollIntervalMs: 20,
+        minBackoffMs: 20,
+        maxBackoffMs: 100,
+        leaseMs,
+      });
+      replicas.push(next);
+      return next;
+    }
+
+    it('send each record once: one holds the lease, the other waits', async () => {
+      const port = await collector.start();
+      const transport = new TcpSyslogTransport({ host: '127.0.0.1', port });
+      const [a, b] = [replica(transport), replica(transport)];
+      a.start();
+      b.start();
+      for (let round = 0; round < 10; round++) {
+        await append(store, round % 2 ? 'cardiology' : 'radiology', 4);
+        a.notify();
+        b.notify();
+        await new Promise((resolve) => setTimeout(resolve, 15));
+      }
+      await waitFor(() => collector.messages().length >= 40);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const got = received(collector.messages());
+      expect(got).toHaveLength(40);
+      for (const tenant of ['cardiology', 'radiology']) {
+        expect(got.filter((m) => m.startsWith(`${tenant} `))).toEqual(expected({ [tenant]: 20 }));
+      }
+      expect([a.status().exporting, b.status().exporting].sort()).toEqual([false, true]);
+      expect(a.status().delivered + b.status().delivered).toBe(40);
+    });
+
+    it('take over from the cursor when the exporting one stops', async () => {
+      const port = await collector.start();
+      const transport = new TcpSyslogTransport({ host: '127.0.0.1', port });
+      const first = replica(transport);
+      first.start();
+      await append(store, 'radiology', 6);
+      await waitFor(() => collector.messages().length === 6);
+      const second = replica(transport);
+      second.start();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(second.status().exporting).toBe(false);
+
+      await first.stop();
+      await append(store, 'radiology', 3);
+      await waitFor(() => collector.messages().length === 9);
+      expect(received(collector.messages())).toEqual(expected({ radiology: 9 }));
+      expect(second.status()).toMatchObject({ exporting: true, delivered: 3 });
+    });
+
+    it('take over when the exporting one stalls past its lease, and the stalled one sends nothing more', async () => {
+      const port = await collector.start();
+      let stalled = false;
+      let resume: () => void = () => undefined;
+      const direct = new TcpSyslogTransport({ host: '127.0.0.1', port });
+      const stalling: SyslogTransport = {
+        target: direct.target,
+        sendBatch: async (frames) => {
+          if (stalled) await new Promise<void>((resolve) => (resume = resolve));
+          await direct.sendBatch(frames);
+        },
+      };
+      const first = replica(stalling, 200);
+      first.start();
+      await append(store, 'radiology', 5);
+      await waitFor(() => collector.messages().length === 5);
+
+      // The first one's next send hangs longer than its 200 ms lease: the second takes over.
+      stalled = true;
+      await append(store, 'radiology', 5);
+      first.notify();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = replica(direct, 200);
+      second.start();
+      await waitFor(() => collector.messages().length === 10, 3_000);
+      expect(second.status().exporting).toBe(true);
+
+      // The stalled batch completes late (a duplicate, the documented corner); after it, the
+      // first one finds its lease gone and sends nothing more.
+      stalled = false;
+      resume();
+      await append(store, 'radiology', 5);
+      second.notify();
+      await waitFor(() => received(collector.messages()).includes('radiology 15'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const last = received(collector.messages()).filter((m) => Number(m.split(' ')[1]) > 10);
+      expect(last).toEqual(expected({ radiology: 15 }).slice(10));
+      expect(first.status().exporting).toBe(false);
+    });
+  });
 });
+

@@ -1,4 +1,5 @@
 import type { AuditStore } from '@pacs/audit-store';
+import type { Cache, Lock } from '@pacs/cache';
 import type { Logger } from '@pacs/observability';
 import { frameSyslogMessage, type SyslogFormatter } from './syslog-message';
 import type { SyslogTransport } from './syslog-transport';
@@ -13,6 +14,11 @@ export interface SyslogCollector {
 /** The exporter's parts and timings. */
 export interface SyslogExporterOptions {
   readonly store: AuditStore;
+  /**
+   * Where the export lease is taken (the platform's cache: Redis when distributed), so that of
+   * several audit replicas exporting to one collector only one sends at a time.
+   */
+  readonly cache: Cache;
   readonly collector: SyslogCollector;
   readonly format: SyslogFormatter;
   readonly logger: Logger;
@@ -24,12 +30,21 @@ export interface SyslogExporterOptions {
   readonly minBackoffMs?: number;
   /** Default 30 s. */
   readonly maxBackoffMs?: number;
+  /**
+   * How long the export lease lasts unless renewed; renewed before every batch and every pass
+   * (default 15 s). After a crash, another replica exports within this plus one poll interval.
+   * A lease that runs out while its holder waits out a collector failure is harmless: whoever
+   * takes it next sends from the shared cursors.
+   */
+  readonly leaseMs?: number;
 }
 
 /** What the exporter has done, for health and metrics. */
 export interface SyslogExporterStatus {
   readonly collector: string;
   readonly running: boolean;
+  /** Whether this replica holds the export lease (another one exports while it does not). */
+  readonly exporting: boolean;
   /** Records confirmed since start. */
   readonly delivered: number;
   /** Batches not confirmed since start. */
@@ -48,7 +63,12 @@ export interface SyslogExporterStatus {
  * it. While the collector is down, batches fail and the exporter waits 1 s, 2 s, 4 s ... up to 30 s
  * between attempts; when it is back, it resends from the cursor. A batch confirmed but whose cursor
  * could not be saved (a crash in between) is sent again: at least once, in that corner only.
- * Run one exporter per collector (several would send the same records).
+ *
+ * Several audit replicas may run an exporter to the same collector: each pass is made under a
+ * lease (a lock named after the collector in the platform's cache), renewed before every batch, so
+ * only the holder sends; the others wait and take over, from the shared cursors, when it stops or
+ * its lease runs out. A holder that stalls past its lease and then sends is the one other corner
+ * where a batch may arrive twice.
  */
 export class SyslogExporter {
   private readonly exporterName: string;
@@ -56,7 +76,10 @@ export class SyslogExporter {
   private readonly pollIntervalMs: number;
   private readonly minBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly leaseName: string;
+  private readonly leaseMs: number;
 
+  private lease: Lock | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private notified = false;
@@ -72,6 +95,8 @@ export class SyslogExporter {
     this.pollIntervalMs = options.pollIntervalMs ?? 5_000;
     this.minBackoffMs = options.minBackoffMs ?? 1_000;
     this.maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.leaseName = `audit-export:${this.exporterName}`;
+    this.leaseMs = options.leaseMs ?? 15_000;
     if (!Number.isInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > 1000) {
       throw new Error(`syslog exporter: batchSize ${this.batchSize} is not 1 to 1000`);
     }
@@ -90,13 +115,19 @@ export class SyslogExporter {
     if (this.consecutiveFailures === 0) this.wake?.();
   }
 
-  /** Stops the loop; waits for the batch in flight (confirmed or failed) and its cursor. */
+  /**
+   * Stops the loop; waits for the batch in flight (confirmed or failed) and its cursor, then gives
+   * the lease back so that another replica takes over at once.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake?.();
     const loop = this.loop;
     this.loop = undefined;
     await loop;
+    const lease = this.lease;
+    this.lease = undefined;
+    await lease?.release().catch(() => false);
   }
 
   /** Counters since start. */
@@ -104,6 +135,7 @@ export class SyslogExporter {
     return {
       collector: this.options.collector.transport.target,
       running: this.loop !== undefined,
+      exporting: this.lease !== undefined,
       delivered: this.delivered,
       failedBatches: this.failedBatches,
       consecutiveFailures: this.consecutiveFailures,
@@ -116,6 +148,12 @@ export class SyslogExporter {
       this.notified = false;
       let delay = this.pollIntervalMs;
       try {
+        if (!(await this.holdLease())) {
+          // Another replica exports; look again at the next poll, in case it has gone.
+          this.consecutiveFailures = 0;
+          await this.sleep(this.pollIntervalMs);
+          continue;
+        }
         await this.exportAll();
         if (this.consecutiveFailures > 0) {
           this.options.logger.info(
@@ -147,6 +185,23 @@ export class SyslogExporter {
     }
   }
 
+  /**
+   * Takes the export lease, or renews it when held; false when another replica holds it. A lease
+   * that ran out (this process stalled, or the cache lost it) is taken again only if still free.
+   */
+  private async holdLease(): Promise<boolean> {
+    if (this.lease && (await this.lease.extend(this.leaseMs))) return true;
+    if (this.lease) {
+      this.options.logger.warn({ collector: this.options.collector.id }, 'audit export lease lost');
+      this.lease = undefined;
+    }
+    this.lease = (await this.options.cache.acquireLock(this.leaseName, this.leaseMs)) ?? undefined;
+    if (this.lease) {
+      this.options.logger.info({ collector: this.options.collector.id }, 'audit export lease taken, exporting');
+    }
+    return this.lease !== undefined;
+  }
+
   /** Sends every tenant's records after its cursor, batch by batch; throws at the first failure. */
   private async exportAll(): Promise<void> {
     const { store, collector, format } = this.options;
@@ -157,6 +212,8 @@ export class SyslogExporter {
         const first = records[0];
         const last = records[records.length - 1];
         if (!first || !last) break;
+        // Renewed before each send: a replica that lost its lease sends nothing more.
+        if (!(await this.lease?.extend(this.leaseMs))) throw new Error('the audit export lease was lost');
         await collector.transport.sendBatch(records.map((record) => frameSyslogMessage(format(record))));
         await store.setExportCursor(this.exporterName, tenantId, last.seq);
         this.delivered += records.length;
