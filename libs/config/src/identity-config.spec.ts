@@ -28,7 +28,7 @@ describe('identity configuration', () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is local mode without PACS_API_KEYS_FILE, on the default tenant `default`', () => {
-    expect(loadIdentityConfig({})).toEqual({ defaultTenantId: 'default', apiKeys: null });
+    expect(loadIdentityConfig({})).toEqual({ defaultTenantId: 'default', apiKeys: null, oidc: null });
     expect(loadIdentityConfig({ PACS_DEFAULT_TENANT: 'radiology' }).defaultTenantId).toBe('radiology');
     expect(problems({ PACS_DEFAULT_TENANT: 'Radiology' })).toEqual([
       'PACS_DEFAULT_TENANT: a tenant id is 1-63 lowercase letters, digits or dashes (got "Radiology")',
@@ -100,5 +100,49 @@ describe('identity configuration', () => {
     expect(problems()[0]).toMatch(/^PACS_API_KEYS_FILE: \(file\): /);
     write({ keys: [{ name: '', sha256: sha256('a'), grants: { radiology: ['viewer'] } }] });
     expect(problems()[0]).toMatch(/^PACS_API_KEYS_FILE: keys\[0\]\.name: a key name is/);
+  });
+
+  it('reads the OIDC provider: issuer, audience, and the claims of the user and its roles', () => {
+    const issuer = 'https://sso.hospital.example/realms/hospital';
+    expect(loadIdentityConfig({ PACS_OIDC_ISSUER: issuer, PACS_OIDC_AUDIENCE: 'pacs' }).oidc).toEqual({
+      issuer,
+      audience: 'pacs',
+      jwksUrl: undefined,
+      rolesClaim: 'pacs_roles',
+      userClaim: 'preferred_username',
+    });
+    expect(
+      loadIdentityConfig({
+        PACS_OIDC_ISSUER: 'http://127.0.0.1:8081/realms/test',
+        PACS_OIDC_AUDIENCE: 'pacs',
+        PACS_OIDC_JWKS_URL: 'http://localhost:8081/realms/test/protocol/openid-connect/certs',
+        PACS_OIDC_ROLES_CLAIM: 'realm_access.roles',
+        PACS_OIDC_USER_CLAIM: 'email',
+      }).oidc,
+    ).toMatchObject({
+      jwksUrl: 'http://localhost:8081/realms/test/protocol/openid-connect/certs',
+      rolesClaim: 'realm_access.roles',
+      userClaim: 'email',
+    });
+  });
+
+  it('refuses an OIDC provider without an audience, over plain HTTP beyond loopback, or parts of one without the issuer', () => {
+    expect(problems({ PACS_OIDC_ISSUER: 'https://sso.example/realms/h' })).toEqual([
+      'PACS_OIDC_AUDIENCE: required with PACS_OIDC_ISSUER: the audience (client id) the tokens are issued for',
+    ]);
+    expect(problems({ PACS_OIDC_ISSUER: 'http://sso.example/realms/h', PACS_OIDC_AUDIENCE: 'pacs' })).toEqual([
+      'PACS_OIDC_ISSUER: expected an https URL (http only on loopback) (got "http://sso.example/realms/h")',
+    ]);
+    expect(problems({ PACS_OIDC_AUDIENCE: 'pacs', PACS_OIDC_JWKS_URL: 'https://sso.example/certs' })).toEqual([
+      'PACS_OIDC_AUDIENCE: set PACS_OIDC_ISSUER too, or unset this (got "pacs")',
+      'PACS_OIDC_JWKS_URL: set PACS_OIDC_ISSUER too, or unset this (got "https://sso.example/certs")',
+    ]);
+    expect(
+      problems({
+        PACS_OIDC_ISSUER: 'https://sso.example/h',
+        PACS_OIDC_AUDIENCE: 'pacs',
+        PACS_OIDC_ROLES_CLAIM: 'a..b',
+      }),
+    ).toEqual(['PACS_OIDC_ROLES_CLAIM: expected a claim name, or a dotted path (got "a..b")']);
   });
 });

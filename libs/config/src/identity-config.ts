@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config.error';
-import { tenantIdVar } from './env-types';
+import { tenantIdVar, urlVar } from './env-types';
 import { parseEnv, type Env } from './parse-env';
 
 /** The roles a principal holds per tenant (ARCHITECTURE.md, Tenancy and access). */
@@ -19,18 +19,69 @@ export interface ApiKeyGrant {
   readonly grants: ReadonlyMap<string, readonly Role[]>;
 }
 
+/**
+ * The OpenID Connect provider whose bearer tokens (signed JWTs, RFC 7519) identify users: the
+ * hospital's single sign-on (Keycloak, Entra ID, ...).
+ */
+export interface OidcConfig {
+  /** The provider's issuer identifier: tokens must carry exactly this `iss`. */
+  readonly issuer: string;
+  /** This PACS as the tokens' audience: `aud` must contain it. */
+  readonly audience: string;
+  /** Where the provider's signing keys are (JWKS); undefined: the `jwks_uri` of its discovery document. */
+  readonly jwksUrl: string | undefined;
+  /** Claim (dotted path) holding the user's grants, each `<tenant>:<role>`. */
+  readonly rolesClaim: string;
+  /** Claim naming the user in logs and audit records (falls back to `sub`). */
+  readonly userClaim: string;
+}
+
 /** Who may call the HTTP routes. */
 export interface IdentityConfig {
   /** The tenant of the routes without `/tenants/{tenant}/` (PACS_DEFAULT_TENANT). */
   readonly defaultTenantId: string;
-  /** The API keys; null when no authentication is configured: local mode, loopback only. */
+  /** The API keys of systems; null when none are configured. */
   readonly apiKeys: readonly ApiKeyGrant[] | null;
+  /** The users' OIDC provider; null when none is configured. Neither: local mode, loopback only. */
+  readonly oidc: OidcConfig | null;
 }
 
-const identityEnvSchema = z.object({
-  PACS_DEFAULT_TENANT: tenantIdVar().default('default'),
-  PACS_API_KEYS_FILE: z.string().min(1).optional(),
-});
+// Signing keys fetched over plain HTTP could be replaced on the way: only from this machine.
+const LOOPBACK_URL = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
+const providerUrlVar = () =>
+  urlVar(['https', 'http']).refine((url) => url.startsWith('https://') || LOOPBACK_URL.test(url), {
+    message: 'expected an https URL (http only on loopback)',
+  });
+const claimVar = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_:/-]+(\.[A-Za-z0-9_:/-]+)*$/, { message: 'expected a claim name, or a dotted path' })
+    .default(fallback);
+
+const identityEnvSchema = z
+  .object({
+    PACS_DEFAULT_TENANT: tenantIdVar().default('default'),
+    PACS_API_KEYS_FILE: z.string().min(1).optional(),
+    PACS_OIDC_ISSUER: providerUrlVar().optional(),
+    PACS_OIDC_AUDIENCE: z.string().min(1).optional(),
+    PACS_OIDC_JWKS_URL: providerUrlVar().optional(),
+    PACS_OIDC_ROLES_CLAIM: claimVar('pacs_roles'),
+    PACS_OIDC_USER_CLAIM: claimVar('preferred_username'),
+  })
+  .superRefine((env, ctx) => {
+    if (env.PACS_OIDC_ISSUER !== undefined && env.PACS_OIDC_AUDIENCE === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['PACS_OIDC_AUDIENCE'],
+        message: 'required with PACS_OIDC_ISSUER: the audience (client id) the tokens are issued for',
+      });
+    }
+    for (const variable of ['PACS_OIDC_AUDIENCE', 'PACS_OIDC_JWKS_URL'] as const) {
+      if (env[variable] !== undefined && env.PACS_OIDC_ISSUER === undefined) {
+        ctx.addIssue({ code: 'custom', path: [variable], message: 'set PACS_OIDC_ISSUER too, or unset this' });
+      }
+    }
+  });
 
 const apiKeysFileSchema = z
   .object({
@@ -82,10 +133,11 @@ const apiKeysFileSchema = z
   });
 
 /**
- * Reads PACS_DEFAULT_TENANT (`default`) and PACS_API_KEYS_FILE: a JSON file
+ * Reads PACS_DEFAULT_TENANT (`default`), the OIDC provider (PACS_OIDC_ISSUER, _AUDIENCE,
+ * _JWKS_URL, _ROLES_CLAIM, _USER_CLAIM) and PACS_API_KEYS_FILE: a JSON file
  * `{"keys": [{"name": "ris-1", "sha256": "<hex SHA-256 of the key>", "grants": {"radiology":
- * ["viewer", "technologist"]}}]}`, read and checked now, at boot. Without the file there is no
- * authentication (apiKeys null: local mode). A ConfigError names the variable and each wrong
+ * ["viewer", "technologist"]}}]}`, read and checked now, at boot. Without either there is no
+ * authentication (local mode). A ConfigError names the variable and each wrong
  * entry (`PACS_API_KEYS_FILE: keys[2].grants.radiology[0]: unknown role "viewr"`).
  */
 export function loadIdentityConfig(env: Env): IdentityConfig {
@@ -93,6 +145,16 @@ export function loadIdentityConfig(env: Env): IdentityConfig {
   return {
     defaultTenantId: e.PACS_DEFAULT_TENANT,
     apiKeys: e.PACS_API_KEYS_FILE === undefined ? null : readApiKeys(resolve(e.PACS_API_KEYS_FILE)),
+    oidc:
+      e.PACS_OIDC_ISSUER === undefined || e.PACS_OIDC_AUDIENCE === undefined
+        ? null
+        : {
+            issuer: e.PACS_OIDC_ISSUER,
+            audience: e.PACS_OIDC_AUDIENCE,
+            jwksUrl: e.PACS_OIDC_JWKS_URL,
+            rolesClaim: e.PACS_OIDC_ROLES_CLAIM,
+            userClaim: e.PACS_OIDC_USER_CLAIM,
+          },
   };
 }
 

@@ -78,7 +78,7 @@ describe('platform configuration', () => {
     ]);
   });
 
-  it('refuses an unauthenticated listener beyond loopback unless API keys are configured or it is explicitly accepted', () => {
+  it('refuses an unauthenticated listener beyond loopback unless API keys or an OIDC provider are configured, or it is explicitly accepted', () => {
     expect(problems(() => loadPlatformConfig('pacs', { PACS_HTTP_HOST: '0.0.0.0' }, 'embedded'))[0]).toMatch(
       /^PACS_HTTP_HOST: listening beyond loopback needs authentication/,
     );
@@ -91,6 +91,11 @@ describe('platform configuration', () => {
     // With API keys every request is authenticated (the file is checked by loadIdentityConfig).
     expect(
       loadPlatformConfig('pacs', { PACS_HTTP_HOST: '0.0.0.0', PACS_API_KEYS_FILE: '/etc/pacs/keys.json' }, 'embedded')
+        .http.host,
+    ).toBe('0.0.0.0');
+    // So with an OIDC provider (checked by loadIdentityConfig too).
+    expect(
+      loadPlatformConfig('pacs', { PACS_HTTP_HOST: '0.0.0.0', PACS_OIDC_ISSUER: 'https://sso.example/h' }, 'embedded')
         .http.host,
     ).toBe('0.0.0.0');
     expect(problems(() => loadPlatformConfig('pacs', { PACS_HTTP_HOST: 'not a host' }, 'embedded'))[0]).toMatch(

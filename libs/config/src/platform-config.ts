@@ -82,10 +82,11 @@ function platformEnvSchema(defaultMode: PacsMode) {
       PACS_DATA_DIR: z.string().min(1).default('./data'),
       PACS_LOG_LEVEL: enumVar(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
       PACS_SHUTDOWN_TIMEOUT_MS: positiveIntVar(25_000),
-      // Beyond loopback, every HTTP request must say who it is (API keys, loadIdentityConfig), or
-      // an unauthenticated listener must be an explicit, visible decision (ARCHITECTURE.md,
-      // Tenancy and access). The keys file itself is read and checked by loadIdentityConfig.
+      // Beyond loopback, every HTTP request must say who it is (API keys or OIDC tokens,
+      // loadIdentityConfig), or an unauthenticated listener must be an explicit, visible decision
+      // (ARCHITECTURE.md, Tenancy and access). loadIdentityConfig reads and checks both.
       PACS_API_KEYS_FILE: z.string().min(1).optional(),
+      PACS_OIDC_ISSUER: z.string().min(1).optional(),
       PACS_INSECURE_ALLOW_REMOTE: booleanVar(false),
       PACS_EVENT_BUS: enumVar(['sqlite', 'kafka']).optional(),
       PACS_CACHE: enumVar(['memory', 'redis']).optional(),
@@ -119,14 +120,15 @@ function platformEnvSchema(defaultMode: PacsMode) {
         require('PACS_REDIS_URL', 'when the cache is Redis');
       }
       if ((env.PACS_BLOB_STORE ?? 'fs') === 's3') require('PACS_S3_BUCKET', 'when the blob store is S3');
-      const authenticated = env.PACS_API_KEYS_FILE !== undefined;
+      const authenticated = env.PACS_API_KEYS_FILE !== undefined || env.PACS_OIDC_ISSUER !== undefined;
       if (!LOOPBACK.test(env.PACS_HTTP_HOST) && !authenticated && !env.PACS_INSECURE_ALLOW_REMOTE) {
         ctx.addIssue({
           code: 'custom',
           path: ['PACS_HTTP_HOST'],
           message:
             'listening beyond loopback needs authentication, which is not configured; ' +
-            'set PACS_API_KEYS_FILE (the API keys and their roles per tenant), ' +
+            "set PACS_OIDC_ISSUER (users signing in through the hospital's OIDC provider) or " +
+            'PACS_API_KEYS_FILE (the API keys and their roles per tenant), ' +
             'or PACS_INSECURE_ALLOW_REMOTE=true to accept an unauthenticated listener',
         });
       }

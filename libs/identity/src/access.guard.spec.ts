@@ -9,6 +9,7 @@ import { AuditEventV1, type AuditEvent } from '@pacs/contracts';
 import { LOGGER } from '@pacs/observability';
 import type { FastifyRequest } from 'fastify';
 import { Access, accessRuleOf, CurrentPrincipal, principalOf, PublicRoute } from './access.decorators';
+import { TestOidcProvider } from './testing';
 import { identityProviders } from './identity-providers';
 import type { Principal } from './principal';
 
@@ -94,7 +95,7 @@ describe('AccessGuard', () => {
   });
 
   it('lets everything in as the local user in local mode, and audits nothing', async () => {
-    await start({ defaultTenantId: 'default', apiKeys: null });
+    await start({ defaultTenantId: 'default', apiKeys: null, oidc: null });
     const search = await get('/tenants/any/dicomweb/studies');
     expect(search.statusCode).toBe(200);
     expect(search.json()).toEqual({ principal: 'local', same: true });
@@ -120,6 +121,7 @@ describe('AccessGuard', () => {
           { name: 'auditor-1', sha256: sha256('auditor-key'), grants: new Map([['radiology', ['auditor'] as const]]) },
           { name: 'admin-1', sha256: sha256('admin-key'), grants: new Map([['radiology', ['admin'] as const]]) },
         ],
+        oidc: null,
       }),
     );
 
@@ -128,7 +130,7 @@ describe('AccessGuard', () => {
       expect(missing.statusCode).toBe(401);
       expect(missing.headers['www-authenticate']).toBe('Bearer realm="pacs"');
       expect(missing.json()).toMatchObject({
-        message: expect.stringMatching(/^missing credentials: send the API key/),
+        message: expect.stringMatching(/^missing credentials: send the OIDC access token or the API key/),
       });
 
       const wrong = await get('/tenants/radiology/dicomweb/studies', { 'x-api-key': 'guess' });
@@ -254,6 +256,87 @@ describe('AccessGuard', () => {
           message: 'route without access rule: administrators only',
         },
       ]);
+    });
+  });
+
+  describe('with an OIDC provider beside the API keys', () => {
+    const provider = new TestOidcProvider();
+    const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+    beforeEach(async () => {
+      await provider.start();
+      provider.mode = 'up';
+      await start({
+        defaultTenantId: 'default',
+        apiKeys: [{ name: 'ris-1', sha256: sha256('ris-key'), grants: new Map([['radiology', ['viewer'] as const]]) }],
+        oidc: {
+          issuer: provider.issuer,
+          audience: provider.audience,
+          jwksUrl: undefined,
+          rolesClaim: 'pacs_roles',
+          userClaim: 'preferred_username',
+        },
+      });
+    });
+    afterEach(() => provider.stop());
+
+    it("lets the user in by its token, with the token's roles on each tenant, and audits the login by user name", async () => {
+      const token = await provider.token({
+        sub: 'a1b2',
+        preferred_username: 'dr.grey',
+        pacs_roles: ['radiology:radiologist', 'default:viewer'],
+      });
+      const search = await get('/tenants/radiology/dicomweb/studies', bearer(token));
+      expect(search.statusCode).toBe(200);
+      expect(search.json()).toEqual({ principal: 'dr.grey', same: true });
+      expect((await get('/dicomweb/studies', bearer(token))).statusCode).toBe(200);
+      // The roles are the token's: storing needs technologist, which it lacks; another tenant is unknown.
+      expect(
+        (await app.inject({ method: 'POST', url: '/tenants/radiology/dicomweb/studies', headers: bearer(token) }))
+          .statusCode,
+      ).toBe(403);
+      expect((await get('/tenants/cardiology/dicomweb/studies', bearer(token))).statusCode).toBe(404);
+      // The API keys still work.
+      expect((await get('/tenants/radiology/dicomweb/studies', { 'x-api-key': 'ris-key' })).statusCode).toBe(200);
+      expect(events.filter((event) => event.event.code === '110114')).toMatchObject([
+        {
+          tenantId: 'radiology',
+          outcome: 0,
+          participants: [{ userId: 'dr.grey', networkAccessPoint: '127.0.0.1' }, {}],
+        },
+        { tenantId: 'default', outcome: 0, participants: [{ userId: 'dr.grey' }, {}] },
+        { tenantId: 'radiology', outcome: 0, participants: [{ userId: 'ris-1' }, {}] },
+      ]);
+    });
+
+    it('answers 401 invalid_token to an expired or forged token, saying why, and audits the failure', async () => {
+      const expired = await get('/dicomweb/studies', bearer(await provider.token({ sub: 'u1' }, { expiresInS: -300 })));
+      expect(expired.statusCode).toBe(401);
+      expect(expired.headers['www-authenticate']).toBe('Bearer realm="pacs", error="invalid_token"');
+      expect(expired.json()).toMatchObject({ message: 'invalid token: the token has expired' });
+      const forged = await get('/dicomweb/studies', bearer(await provider.token({ sub: 'u1' }, { foreignKey: true })));
+      expect(forged.statusCode).toBe(401);
+      expect(forged.json()).toMatchObject({ message: 'invalid token: the signature does not verify' });
+      for (const event of events) expect(() => AuditEventV1.schema.parse(event)).not.toThrow();
+      expect(events).toMatchObject([
+        { event: { code: '110114' }, outcome: 4, outcomeDescription: 'invalid token: the token has expired' },
+        { event: { code: '110114' }, outcome: 4, outcomeDescription: 'invalid token: the signature does not verify' },
+      ]);
+    });
+
+    it('answers 503 while the provider cannot be reached to check a token, and lets it in once it is back', async () => {
+      const token = await provider.token({ sub: 'u1', pacs_roles: ['default:viewer'] });
+      provider.mode = 'down';
+      const refused = await get('/dicomweb/studies', bearer(token));
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toBe('5');
+      expect(refused.json()).toMatchObject({
+        message: expect.stringMatching(
+          /^cannot verify the token now: cannot read the identity provider's discovery document .*: HTTP 503$/,
+        ),
+      });
+      provider.mode = 'up';
+      expect((await get('/dicomweb/studies', bearer(token))).statusCode).toBe(200);
     });
   });
 });

@@ -3,6 +3,7 @@ import {
   Inject,
   Injectable,
   NotFoundException,
+  ServiceUnavailableException,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
@@ -15,37 +16,43 @@ import { accessRuleOf, setPrincipal } from './access.decorators';
 import { Authenticator, type AuthenticationFailure } from './authenticator';
 import { auditTenantOf, correlationIdOf, requestTenantOf, requestUrl } from './http-parties';
 import { IDENTITY_CONFIG, IDENTITY_SERVICE } from './identity.tokens';
+import { OidcVerifier } from './oidc-verifier';
 import { localPrincipal, type Principal } from './principal';
 import { RecentLogins } from './recent-logins';
 
 /** A route without @Access or @PublicRoute: for administrators only (and a warning in the log). */
 const UNDECLARED: readonly Role[] = ['admin'];
 
-const HOW_TO_AUTHENTICATE = 'send the API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"';
-const FAILURE_DETAIL: Readonly<Record<AuthenticationFailure, string>> = {
+const HOW_TO_AUTHENTICATE =
+  'send the OIDC access token or the API key as "Authorization: Bearer <token or key>", or the key as "X-API-Key: <key>"';
+type RefusedCredentials = Exclude<AuthenticationFailure, 'identity provider unavailable'>;
+const FAILURE_DETAIL: Readonly<Record<RefusedCredentials, string>> = {
   'missing credentials': `missing credentials: ${HOW_TO_AUTHENTICATE}`,
   'unknown key': 'unknown key: the API key presented is not configured',
-  'malformed Authorization header': 'malformed Authorization header: expected "Bearer <key>"',
+  'malformed Authorization header': 'malformed Authorization header: expected "Bearer <token or key>"',
+  'invalid token': 'invalid token',
 };
 // RFC 6750 3: no error code when no credentials were sent, else what was wrong with them.
-const CHALLENGE: Readonly<Record<AuthenticationFailure, string>> = {
+const CHALLENGE: Readonly<Record<RefusedCredentials, string>> = {
   'missing credentials': 'Bearer realm="pacs"',
   'unknown key': 'Bearer realm="pacs", error="invalid_token"',
   'malformed Authorization header': 'Bearer realm="pacs", error="invalid_request"',
+  'invalid token': 'Bearer realm="pacs", error="invalid_token"',
 };
 
 /**
  * Access control of every HTTP route (registered globally, APP_GUARD, by the platform). The
  * tenant of a request is its route's `tenant` parameter (`/tenants/{tenant}/...`), else the
  * default tenant. A route declares who may call it (@Access, @PublicRoute; undeclared: admin).
- * - Local mode (no API keys configured, loopback only): everybody is the local user with every
- *   role; nothing is refused, nothing audited.
- * - With API keys: 401 with a WWW-Authenticate challenge when the credentials are missing, wrong
- *   or malformed ("User Authenticated" with outcome 4); 404, as for an unknown tenant, when the
- *   key has no role at all on the tenant (ARCHITECTURE.md: another tenant's data answers 404,
- *   never 403 with a hint); 403 naming the roles required when it has others (both "Security
- *   Alert"). An accepted key is recorded as "User Authenticated", once per key and tenant per hour
- *   (RecentLogins).
+ * - Local mode (neither API keys nor an OIDC provider configured, loopback only): everybody is the
+ *   local user with every role; nothing is refused, nothing audited.
+ * - With API keys or OIDC tokens (Authenticator): 401 with a WWW-Authenticate challenge when the
+ *   credentials are missing, wrong, expired or malformed ("User Authenticated" with outcome 4);
+ *   503 when a token cannot be checked because the provider's keys are out of reach; 404, as
+ *   for an unknown tenant, when the caller has no role at all on the tenant (ARCHITECTURE.md:
+ *   another tenant's data answers 404, never 403 with a hint); 403 naming the roles required
+ *   when it has others (both "Security Alert"). Accepted credentials are recorded as "User Authenticated", once per principal and
+ *   tenant per hour (RecentLogins).
  * The refusals are HttpExceptions, answered as problem+json by the platform's exception filter; a
  * refused request's body is not read, so the connection is closed after the answer.
  */
@@ -61,10 +68,13 @@ export class AccessGuard implements CanActivate {
     private readonly audit: AuditTrail,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
-    this.authenticator = config.apiKeys ? new Authenticator(config.apiKeys) : null;
+    this.authenticator =
+      config.apiKeys || config.oidc
+        ? new Authenticator(config.apiKeys ?? [], config.oidc ? new OidcVerifier(config.oidc) : null)
+        : null;
   }
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const handler = context.getHandler();
     const controller = context.getClass();
@@ -89,7 +99,7 @@ export class AccessGuard implements CanActivate {
     }
     const auditTenantId = auditTenantOf(request, this.config.defaultTenantId);
     const correlationId = correlationIdOf(request);
-    const authenticated = this.authenticator.authenticate(request);
+    const authenticated = await this.authenticator.authenticate(request);
     if (!authenticated.ok) {
       this.audit.publish([
         userAuthenticatedEvent(
@@ -98,14 +108,22 @@ export class AccessGuard implements CanActivate {
             tenantId: auditTenantId,
             correlationId,
             user: { userId: 'unknown', ...(request.ip ? { address: request.ip } : {}) },
-            failure: authenticated.reason,
+            failure: authenticated.detail ? `${authenticated.reason}: ${authenticated.detail}` : authenticated.reason,
           },
           new Date(),
         ),
       ]);
       this.refusing(request, reply);
+      if (authenticated.reason === 'identity provider unavailable') {
+        this.logger.error({ correlationId, detail: authenticated.detail }, 'cannot verify a bearer token');
+        void reply.header('Retry-After', '5');
+        throw new ServiceUnavailableException(
+          `cannot verify the token now: ${authenticated.detail ?? 'the identity provider is unavailable'}`,
+        );
+      }
       void reply.header('WWW-Authenticate', CHALLENGE[authenticated.reason]);
-      throw new UnauthorizedException(FAILURE_DETAIL[authenticated.reason]);
+      const detail = FAILURE_DETAIL[authenticated.reason];
+      throw new UnauthorizedException(authenticated.detail ? `${detail}: ${authenticated.detail}` : detail);
     }
     const principal = authenticated.principal;
     const held = principal.roles(tenantId);

@@ -16,8 +16,8 @@ describe('Authenticator', () => {
   const authenticator = new Authenticator(keys);
   const authenticate = (headers: Record<string, string>) => authenticator.authenticate({ headers, ip: '10.0.0.7' });
 
-  it('finds the key of "Authorization: Bearer" or "X-API-Key" by its SHA-256, with its roles per tenant', () => {
-    const bearer = authenticate({ authorization: 'Bearer key-of-ris' });
+  it('finds the key of "Authorization: Bearer" or "X-API-Key" by its SHA-256, with its roles per tenant', async () => {
+    const bearer = await authenticate({ authorization: 'Bearer key-of-ris' });
     expect(bearer.ok).toBe(true);
     if (!bearer.ok) return;
     expect(bearer.principal).toMatchObject({ id: 'ris-1', kind: 'api-key', address: '10.0.0.7' });
@@ -26,26 +26,34 @@ describe('Authenticator', () => {
     // A tenant named like an Object.prototype member grants nothing.
     expect(bearer.principal.roles('constructor')).toEqual([]);
 
-    const apiKey = authenticate({ 'x-api-key': 'key-of-auditor' });
+    const apiKey = await authenticate({ 'x-api-key': 'key-of-auditor' });
     expect(apiKey.ok && apiKey.principal.id).toBe('auditor');
-    expect(authenticate({ authorization: 'bearer   key-of-auditor ' })).toMatchObject({ ok: true });
+    expect(await authenticate({ authorization: 'bearer   key-of-auditor ' })).toMatchObject({ ok: true });
     // The Authorization header wins when both are sent.
-    expect(authenticate({ authorization: 'Bearer key-of-ris', 'x-api-key': 'key-of-auditor' })).toMatchObject({
+    expect(await authenticate({ authorization: 'Bearer key-of-ris', 'x-api-key': 'key-of-auditor' })).toMatchObject({
       ok: true,
       principal: { id: 'ris-1' },
     });
+    // Without an OIDC provider, a JWT is one more unknown key.
+    expect(await authenticate({ authorization: 'Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln' })).toEqual({
+      ok: false,
+      reason: 'unknown key',
+    });
   });
 
-  it('says why credentials are refused: missing, unknown key, malformed Authorization header', () => {
-    expect(authenticate({})).toEqual({ ok: false, reason: 'missing credentials' });
-    expect(authenticate({ 'x-api-key': '  ' })).toEqual({ ok: false, reason: 'missing credentials' });
-    expect(authenticate({ authorization: 'Bearer key-of-someone' })).toEqual({ ok: false, reason: 'unknown key' });
-    expect(authenticate({ 'x-api-key': sha256('key-of-ris') })).toEqual({ ok: false, reason: 'unknown key' });
-    expect(authenticate({ authorization: 'Basic cmlzOmtleQ==' })).toEqual({
+  it('says why credentials are refused: missing, unknown key, malformed Authorization header', async () => {
+    expect(await authenticate({})).toEqual({ ok: false, reason: 'missing credentials' });
+    expect(await authenticate({ 'x-api-key': '  ' })).toEqual({ ok: false, reason: 'missing credentials' });
+    expect(await authenticate({ authorization: 'Bearer key-of-someone' })).toEqual({
+      ok: false,
+      reason: 'unknown key',
+    });
+    expect(await authenticate({ 'x-api-key': sha256('key-of-ris') })).toEqual({ ok: false, reason: 'unknown key' });
+    expect(await authenticate({ authorization: 'Basic cmlzOmtleQ==' })).toEqual({
       ok: false,
       reason: 'malformed Authorization header',
     });
-    expect(authenticate({ authorization: 'Bearer a b' })).toEqual({
+    expect(await authenticate({ authorization: 'Bearer a b' })).toEqual({
       ok: false,
       reason: 'malformed Authorization header',
     });

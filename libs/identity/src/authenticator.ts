@@ -1,14 +1,24 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ApiKeyGrant } from '@pacs/config';
-import { apiKeyPrincipal, type Principal } from './principal';
+import type { OidcVerifier } from './oidc-verifier';
+import { apiKeyPrincipal, oidcPrincipal, type Principal } from './principal';
 
-/** Why a request's credentials were refused (said in the 401 and in the audit record). */
-export type AuthenticationFailure = 'missing credentials' | 'unknown key' | 'malformed Authorization header';
+/**
+ * Why a request's credentials were refused (said in the 401 and in the audit record), or could not
+ * be checked now (`identity provider unavailable`: a 503).
+ */
+export type AuthenticationFailure =
+  | 'missing credentials'
+  | 'unknown key'
+  | 'malformed Authorization header'
+  | 'invalid token'
+  | 'identity provider unavailable';
 
 /** The principal that presented valid credentials, or why there is none. */
 export type AuthenticationResult =
-  { readonly ok: true; readonly principal: Principal } | { readonly ok: false; readonly reason: AuthenticationFailure };
+  | { readonly ok: true; readonly principal: Principal }
+  | { readonly ok: false; readonly reason: AuthenticationFailure; readonly detail?: string };
 
 /** What the authenticator reads of a request (a FastifyRequest is one). */
 export interface CredentialSource {
@@ -17,24 +27,38 @@ export interface CredentialSource {
 }
 
 const BEARER = /^Bearer +(\S+) *$/i;
+/** A JWS in compact serialization (RFC 7515 7.1): three base64url parts. An API key is never one. */
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /**
- * Finds the API key a request presents, as `Authorization: Bearer <key>` (RFC 6750 2.1) or
- * `X-API-Key: <key>` (the Authorization header wins when both are sent), among the configured
- * ones. Only SHA-256 hashes are configured: the presented key's hash is compared with every one of
- * them in constant time (timingSafeEqual, no early exit), so that the answer's timing tells nothing
- * about how close a guess was, or which entry matched.
+ * Finds who a request's credentials name:
+ * - a user, by the OIDC bearer token it presents as `Authorization: Bearer <JWT>` (RFC 6750 2.1),
+ *   when an OIDC provider is configured (OidcVerifier);
+ * - else a system, by the API key it presents as `Authorization: Bearer <key>` or
+ *   `X-API-Key: <key>` (the Authorization header wins when both are sent), among the configured
+ *   ones. Only SHA-256 hashes are configured: the presented key's hash is compared with every one
+ *   of them in constant time (timingSafeEqual, no early exit), so that the answer's timing tells
+ *   nothing about how close a guess was, or which entry matched.
  */
 export class Authenticator {
   private readonly keys: readonly { readonly grant: ApiKeyGrant; readonly hash: Buffer }[];
 
-  constructor(keys: readonly ApiKeyGrant[]) {
+  constructor(
+    keys: readonly ApiKeyGrant[],
+    private readonly oidc: OidcVerifier | null = null,
+  ) {
     this.keys = keys.map((grant) => ({ grant, hash: Buffer.from(grant.sha256, 'hex') }));
   }
 
-  authenticate(request: CredentialSource): AuthenticationResult {
+  async authenticate(request: CredentialSource): Promise<AuthenticationResult> {
     const presented = presentedKey(request.headers);
     if (!presented.ok) return presented;
+    if (this.oidc && COMPACT_JWS.test(presented.key)) {
+      const verification = await this.oidc.verify(presented.key);
+      if (verification.ok) return { ok: true, principal: oidcPrincipal(verification.verified, request.ip) };
+      const reason = verification.kind === 'invalid' ? 'invalid token' : 'identity provider unavailable';
+      return { ok: false, reason, detail: verification.detail };
+    }
     const hash = createHash('sha256').update(presented.key, 'utf8').digest();
     let match: ApiKeyGrant | undefined;
     for (const key of this.keys) {

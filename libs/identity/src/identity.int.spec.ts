@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { generateUid } from '@pacs/dicom';
 import { ctInstanceFile } from '@pacs/dicom/testing';
 import { freePort, startApp, stowBody, waitForStatus, type AppProcess } from '@pacs/testing';
+import { TestOidcProvider } from './testing';
 
 const sha256 = (key: string) => createHash('sha256').update(key).digest('hex');
 const VIEWER_KEY = 'viewer-key-0123456789';
@@ -77,7 +78,9 @@ describe('pacs process with API keys', () => {
     expect(await missing.json()).toMatchObject({
       status: 401,
       title: 'Unauthorized',
-      detail: expect.stringMatching(/^missing credentials: send the API key as "Authorization: Bearer <key>"/),
+      detail: expect.stringMatching(
+        /^missing credentials: send the OIDC access token or the API key as "Authorization: Bearer <token or key>"/,
+      ),
     });
     const wrong = await qido('/dicomweb/studies', { Authorization: 'Bearer not-a-key' });
     expect(wrong.status).toBe(401);
@@ -143,5 +146,132 @@ describe('pacs process with API keys', () => {
     );
     expect(lines.filter((line) => line['msg'] === 'audit event not published')).toEqual([]);
     expect(lines.filter((line) => line['msg'] === 'route without access rule: administrators only')).toEqual([]);
+  });
+});
+
+// The all-in-one process with the hospital's OIDC provider (PACS_OIDC_ISSUER): users call with
+// their access tokens, their roles per tenant in the token, and the audit trail names them.
+describe('pacs process with an OIDC provider', () => {
+  const provider = new TestOidcProvider();
+  let work: string;
+  let app: AppProcess;
+
+  beforeAll(async () => {
+    await provider.start();
+    work = mkdtempSync(join(tmpdir(), 'pacs-oidc-'));
+    app = startApp('pacs', {
+      PACS_DATA_DIR: join(work, 'data'),
+      PACS_HTTP_PORT: String(await freePort()),
+      PACS_DICOM_PORT: String(await freePort()),
+      PACS_OIDC_ISSUER: provider.issuer,
+      PACS_OIDC_AUDIENCE: provider.audience,
+    });
+    await waitForStatus(app, '/health/ready', 200, 20_000);
+  }, 30_000);
+
+  afterAll(async () => {
+    app?.child.kill('SIGTERM');
+    await app?.exited();
+    await provider.stop();
+    rmSync(work, { recursive: true, force: true });
+  }, 30_000);
+
+  const call = (path: string, token: string, init: RequestInit = {}) =>
+    fetch(`${app.baseUrl}${path}`, {
+      ...init,
+      headers: { Accept: 'application/dicom+json', ...init.headers, Authorization: `Bearer ${token}` },
+    });
+
+  it("serves each user by the roles of its token, and records what it did under the user's name", async () => {
+    const technologist = await provider.token({
+      sub: 'u-17',
+      preferred_username: 'tech.adams',
+      pacs_roles: ['default:technologist'],
+    });
+    const viewer = await provider.token({ sub: 'u-23', preferred_username: 'dr.grey', pacs_roles: ['default:viewer'] });
+    const auditor = await provider.token({
+      sub: 'u-31',
+      preferred_username: 'audit.lee',
+      pacs_roles: ['default:auditor'],
+    });
+
+    const studyInstanceUid = generateUid();
+    const { contentType, body } = await stowBody([
+      {
+        body: ctInstanceFile({
+          studyInstanceUid,
+          seriesInstanceUid: generateUid(),
+          sopInstanceUid: generateUid(),
+          rows: 4,
+          columns: 4,
+          pixelData: Buffer.alloc(4 * 4 * 2, 1),
+        }),
+      },
+    ]);
+    expect(
+      (await call('/dicomweb/studies', viewer, { method: 'POST', headers: { 'Content-Type': contentType }, body }))
+        .status,
+    ).toBe(403);
+    const stored = await call('/dicomweb/studies', technologist, {
+      method: 'POST',
+      headers: { 'Content-Type': contentType },
+      body,
+    });
+    expect(stored.status).toBe(200);
+    await stored.arrayBuffer();
+    const search = await call(`/dicomweb/studies?StudyInstanceUID=${studyInstanceUid}`, viewer);
+    expect(search.status).toBe(200);
+    await search.arrayBuffer();
+    const expired = await call('/dicomweb/studies', await provider.token({ sub: 'u-23' }, { expiresInS: -600 }));
+    expect(expired.status).toBe(401);
+    expect(expired.headers.get('www-authenticate')).toBe('Bearer realm="pacs", error="invalid_token"');
+    expect(await expired.json()).toMatchObject({ status: 401, detail: 'invalid token: the token has expired' });
+
+    // The trail names the users: the login and the search of dr.grey, the store of tech.adams.
+    type Found = {
+      records: { event: { event: { code: string }; outcome: number; participants: { userId: string }[] } }[];
+    };
+    const recordsOf = async (user: string): Promise<Found['records']> => {
+      const response = await call(`/audit/records?user=${user}&limit=100`, auditor, {
+        headers: { Accept: 'application/json' },
+      });
+      expect(response.status).toBe(200);
+      return ((await response.json()) as Found).records;
+    };
+    const deadline = Date.now() + 15_000;
+    let grey: Found['records'] = [];
+    let adams: Found['records'] = [];
+    while (Date.now() < deadline) {
+      [grey, adams] = await Promise.all([recordsOf('dr.grey'), recordsOf('tech.adams')]);
+      const greyCodes = grey.map((r) => r.event.event.code);
+      if (
+        greyCodes.includes('110112') &&
+        greyCodes.includes('110114') &&
+        adams.some((r) => r.event.event.code === '110104')
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(grey.map((r) => [r.event.event.code, r.event.outcome]).sort()).toEqual(
+      expect.arrayContaining([
+        ['110113', 4], // the refused STOW-RS: Security Alert, Use of Restricted Function
+        ['110114', 0], // the login
+        ['110112', 0], // the search
+      ]),
+    );
+    expect(adams.map((r) => [r.event.event.code, r.event.outcome])).toEqual(
+      expect.arrayContaining([
+        ['110114', 0],
+        ['110104', 0],
+      ]),
+    );
+  }, 60_000);
+
+  it('says in its start line that users sign in through the provider', async () => {
+    const started = app
+      .stdout()
+      .split('\n')
+      .find((line) => line.includes('"msg":"pacs started"'));
+    expect(JSON.parse(started ?? '{}')).toMatchObject({ access: `OIDC tokens of ${provider.issuer}` });
   });
 });

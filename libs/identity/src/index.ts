@@ -1,4 +1,5 @@
-export { ROLES, type Role, type IdentityConfig, type ApiKeyGrant } from '@pacs/config';
+export { ROLES, type Role, type IdentityConfig, type ApiKeyGrant, type OidcConfig } from '@pacs/config';
+export * from './oidc-verifier';
 export * from './principal';
 export * from './authenticator';
 export { Access, PublicRoute, accessRuleOf, principalOf, CurrentPrincipal, type AccessRule } from './access.decorators';

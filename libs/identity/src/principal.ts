@@ -1,10 +1,11 @@
 import { ROLES, type ApiKeyGrant, type Role } from '@pacs/config';
+import type { VerifiedUser } from './oidc-verifier';
 
-/** Who made a request: the local user, or a system by its API key. */
+/** Who made a request: the local user, a system by its API key, or a user by its OIDC token. */
 export interface Principal {
-  /** The key name, or `local`: in logs and audit records. */
+  /** The key name, the user's name, or `local`: in logs and audit records. */
   readonly id: string;
-  readonly kind: 'local' | 'api-key';
+  readonly kind: 'local' | 'api-key' | 'oidc';
   /** The client's network address, when known. */
   readonly address?: string;
   /** The roles it holds on a tenant; none on a tenant it cannot see. */
@@ -34,5 +35,15 @@ export function apiKeyPrincipal(key: ApiKeyGrant, address: string | undefined): 
     ...(address ? { address } : {}),
     // A Map, not the JSON object: a tenant named like an Object.prototype member grants nothing.
     roles: (tenantId: string): readonly Role[] => key.grants.get(tenantId) ?? [],
+  });
+}
+
+/** The user a verified OIDC bearer token names, at the request's address. */
+export function oidcPrincipal(verified: VerifiedUser, address: string | undefined): Principal {
+  return Object.freeze({
+    id: verified.user,
+    kind: 'oidc' as const,
+    ...(address ? { address } : {}),
+    roles: (tenantId: string): readonly Role[] => verified.grants.get(tenantId) ?? [],
   });
 }

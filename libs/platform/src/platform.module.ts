@@ -54,7 +54,7 @@ export interface PlatformModuleOptions {
   readonly auditEnabled?: boolean;
 }
 
-const LOCAL_MODE: IdentityConfig = { defaultTenantId: 'default', apiKeys: null };
+const LOCAL_MODE: IdentityConfig = { defaultTenantId: 'default', apiKeys: null, oidc: null };
 
 /**
  * The ports bound to their adapters, health and metrics endpoints, the adapters' lifecycle, and

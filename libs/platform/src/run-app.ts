@@ -13,6 +13,7 @@ import {
   loadPlatformConfig,
   type AuditConfig,
   type Env,
+  type IdentityConfig,
   type PacsMode,
   type PlatformConfig,
 } from '@pacs/config';
@@ -142,7 +143,7 @@ export async function runApp<AppConfig = undefined>(options: RunAppOptions<AppCo
       mode: config.mode,
       url: `http://${config.http.host}:${config.http.port}`,
       dataDir: config.dataDir,
-      access: identity.apiKeys ? `${identity.apiKeys.length} API key(s)` : 'local user (no authentication)',
+      access: accessSummary(identity),
     },
     'pacs started',
   );
@@ -187,4 +188,13 @@ function exitAfterFlush(logger: Logger, code: number): void {
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
+}
+
+/** How HTTP callers identify themselves, for the start line of the log. */
+function accessSummary(identity: IdentityConfig): string {
+  const ways = [
+    ...(identity.oidc ? [`OIDC tokens of ${identity.oidc.issuer}`] : []),
+    ...(identity.apiKeys ? [`${identity.apiKeys.length} API key(s)`] : []),
+  ];
+  return ways.length > 0 ? ways.join(', ') : 'local user (no authentication)';
 }
