@@ -269,13 +269,7 @@ describe('AccessGuard', () => {
       await start({
         defaultTenantId: 'default',
         apiKeys: [{ name: 'ris-1', sha256: sha256('ris-key'), grants: new Map([['radiology', ['viewer'] as const]]) }],
-        oidc: {
-          issuer: provider.issuer,
-          audience: provider.audience,
-          jwksUrl: undefined,
-          rolesClaim: 'pacs_roles',
-          userClaim: 'preferred_username',
-        },
+        oidc: provider.config(),
       });
     });
     afterEach(() => provider.stop());

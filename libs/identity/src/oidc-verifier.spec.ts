@@ -4,24 +4,16 @@ import { OidcVerifier, type TokenVerification } from './oidc-verifier';
 
 describe('OidcVerifier', () => {
   const provider = new TestOidcProvider();
-  let config: OidcConfig;
 
   beforeEach(async () => {
     await provider.start();
     provider.mode = 'up';
     provider.jwksFetches = 0;
-    config = {
-      issuer: provider.issuer,
-      audience: provider.audience,
-      jwksUrl: undefined,
-      rolesClaim: 'pacs_roles',
-      userClaim: 'preferred_username',
-    };
   });
   afterEach(() => provider.stop());
 
   const verifier = (overrides: Partial<OidcConfig> = {}) =>
-    new OidcVerifier({ ...config, ...overrides }, { timeoutMs: 2_000, cooldownMs: 0 });
+    new OidcVerifier({ ...provider.config(), ...overrides }, { timeoutMs: 2_000, cooldownMs: 0 });
   const refusal = (result: TokenVerification) => (result.ok ? 'accepted' : `${result.kind}: ${result.detail}`);
 
   it("accepts the provider's token, found through its discovery document: the user and the roles per tenant", async () => {

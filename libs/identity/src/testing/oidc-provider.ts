@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { OidcConfig } from '@pacs/config';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK, type JWTPayload, type KeyLike } from 'jose';
 
@@ -48,6 +49,17 @@ export class TestOidcProvider {
 
   get jwksUrl(): string {
     return `${this.issuer}/jwks`;
+  }
+
+  /** The PACS's settings for this provider, found through its discovery document (the defaults' claims). */
+  config(): OidcConfig {
+    return {
+      issuer: this.issuer,
+      audience: this.audience,
+      jwksUrl: undefined,
+      rolesClaim: 'pacs_roles',
+      userClaim: 'preferred_username',
+    };
   }
 
   async start(port = 0): Promise<void> {
