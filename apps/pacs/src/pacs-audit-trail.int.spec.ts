@@ -214,6 +214,11 @@ describe('pacs process: the audit trail of a study, end to end', () => {
       ...Array.from({ length: searches }, () => 'Query E 0 by viewer-rad'),
       'DICOM Instances Transferred R 0 by viewer-rad',
     ]);
+    // One request, one correlation id: the viewer's log-on was recorded by the access check of its
+    // first search, and shares that search's id.
+    const viewerRecords = others.filter((r) => brief(r.event).endsWith(' by viewer-rad'));
+    expect(viewerRecords[1]!.event.correlationId).toBe(viewerRecords[0]!.event.correlationId);
+    expect(new Set(viewerRecords.slice(1).map((r) => r.event.correlationId)).size).toBe(viewerRecords.length - 1);
     expect(byActor('WS1')).toEqual([
       'User Authenticated/Login E 0 by WS1',
       'DICOM Instances Transferred R 0 by WS1',

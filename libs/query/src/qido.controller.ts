@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
-import { Access, httpClient, queryParameters, rawQuery, requestUrl } from '@pacs/identity';
+import { Access, correlationIdOf, httpClient, queryParameters, rawQuery, requestUrl } from '@pacs/identity';
 import { TenantRegistry } from '@pacs/ingest';
 import { METADATA_INDEX, QueryError, type MetadataIndex, type SearchLevel } from '@pacs/metadata-index';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -130,7 +129,7 @@ export class QidoController {
       queryAuditEvent(
         {
           tenantId,
-          correlationId: `qido-${randomUUID()}`,
+          correlationId: correlationIdOf(req),
           requestor: httpClient(req),
           responder: { userId: url },
           target: { url },

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Controller, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import type { DicomConfig } from '@pacs/config';
-import { Access, principalOf } from '@pacs/identity';
+import { Access, correlationIdOf, principalOf } from '@pacs/identity';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DICOM_CONFIG } from '../dimse/ingest.tokens';
 import { TenantRegistry } from '../tenants/tenant-registry';
@@ -67,7 +66,7 @@ export class StowController {
     const result = await this.storeStudies.execute({
       tenant,
       source: { protocol: 'STOW-RS', remoteAddress: req.ip, clientId: principalOf(req)?.id ?? 'unknown' },
-      correlationId: `stow-${randomUUID()}`,
+      correlationId: correlationIdOf(req),
       contentType: req.headers['content-type'],
       // The multipart/related parser registered by the platform hands the raw request stream over.
       body: (req.body as Readable | undefined) ?? req.raw,

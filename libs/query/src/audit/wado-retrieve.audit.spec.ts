@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { AuditEventV1, type AuditEvent } from '@pacs/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AuditTrail } from '@pacs/audit-records';
+import { correlationIdOf } from '@pacs/identity';
 import { WadoRetrieveAudit } from './wado-retrieve.audit';
 
 const CT = '1.2.840.10008.5.1.4.1.1.2';
@@ -60,7 +61,8 @@ describe('WADO retrieve audit record', () => {
         { typeCode: '2', id: '1.1', details: { instances: '2' } },
       ],
     });
-    expect(event!.correlationId).toMatch(/^wado-/);
+    // The request's correlation id: its log-on record (AccessGuard) carries the same.
+    expect(event!.correlationId).toBe(correlationIdOf(req));
   });
 
   it('says 4 for an answer cut short, 8 for an error status, and nothing without a tenant or data', () => {

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { httpClient, requestUrl } from '@pacs/identity';
+import { correlationIdOf, httpClient, requestUrl } from '@pacs/identity';
 import { type AuditTrail } from '@pacs/audit-records';
 import { InstancesSentAudit, type SentInstance } from '@pacs/audit-records';
 import { AUDIT_SOURCE } from './audit-source';
@@ -24,7 +23,6 @@ export interface WadoAuditTarget {
 export class WadoRetrieveAudit {
   private target: WadoAuditTarget | undefined;
   private readonly accessed = new Map<string, SentInstance>();
-  private readonly correlationId = `wado-${randomUUID()}`;
 
   constructor(
     private readonly trail: AuditTrail,
@@ -64,7 +62,7 @@ export class WadoRetrieveAudit {
         {
           service: AUDIT_SOURCE,
           tenantId: target.tenantId,
-          correlationId: this.correlationId,
+          correlationId: correlationIdOf(this.req),
           source: { userId: requestUrl(this.req), isRequestor: false },
           destination: { ...client, isRequestor: true },
         },
