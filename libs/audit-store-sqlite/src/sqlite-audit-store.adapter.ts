@@ -95,12 +95,7 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async isHealthy(): Promise<boolean> {
-    try {
-      this.open().db.prepare('SELECT 1').get();
-      return true;
-    } catch {
-      return false;
-    }
+    return this.transactions.answers();
   }
 
   async start(): Promise<void> {

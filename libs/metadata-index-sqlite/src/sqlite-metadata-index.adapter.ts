@@ -272,12 +272,7 @@ export class SqliteMetadataIndex implements MetadataIndex {
   }
 
   async isHealthy(): Promise<boolean> {
-    try {
-      this.open().db.prepare('SELECT 1').get();
-      return true;
-    } catch {
-      return false;
-    }
+    return this.transactions.answers();
   }
 
   async close(): Promise<void> {

@@ -144,12 +144,7 @@ export class SqliteRoutingStore implements RoutingStore {
   }
 
   async isHealthy(): Promise<boolean> {
-    try {
-      this.open().db.prepare('SELECT 1').get();
-      return true;
-    } catch {
-      return false;
-    }
+    return this.transactions.answers();
   }
 
   async getConfig(tenantId: string): Promise<RoutingConfig> {

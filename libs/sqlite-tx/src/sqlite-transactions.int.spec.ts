@@ -68,6 +68,19 @@ describe('SqliteTransactions', () => {
   const transactions = (engineError?: (operation: string, error: unknown) => unknown) =>
     new SqliteTransactions<Open>({ open: () => open, durable: wal, ...(engineError ? { engineError } : {}) });
 
+  it('answers while the database is open, and not once it is closed or not opened', () => {
+    expect(transactions().answers()).toBe(true);
+    open.close();
+    expect(transactions().answers()).toBe(false);
+    const notOpen = new SqliteTransactions<Open>({
+      open: () => {
+        throw new Error('not started');
+      },
+      durable: wal,
+    });
+    expect(notOpen.answers()).toBe(false);
+  });
+
   it('keeps nothing of a write that throws, and rejects with the mapped error', async () => {
     const failure = new Error('refused half-way');
     const rejected = transactions(mapError).write('add', ({ statements }) => {

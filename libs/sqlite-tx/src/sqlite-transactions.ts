@@ -25,6 +25,16 @@ export class SqliteTransactions<Open extends { readonly db: DatabaseSync }> {
     this.engineError = options.engineError ?? ((_operation, error) => error);
   }
 
+  /** Whether the database is open and answers a query (the adapters' isHealthy, for readiness). */
+  answers(): boolean {
+    try {
+      this.options.open().db.prepare('SELECT 1').get();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Runs `read` in one read transaction: its statements see one state of the file. */
   read<T>(operation: string, read: (open: Open) => T): Promise<T> {
     const open = this.options.open();
