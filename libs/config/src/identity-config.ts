@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config.error';
 import { tenantIdVar, urlVar } from './env-types';
+import { isSecureOrLoopbackUrl } from './loopback';
 import { parseEnv, type Env } from './parse-env';
 
 /** The roles a principal holds per tenant (ARCHITECTURE.md, Tenancy and access). */
@@ -47,9 +48,8 @@ export interface IdentityConfig {
 }
 
 // Signing keys fetched over plain HTTP could be replaced on the way: only from this machine.
-const LOOPBACK_URL = /^http:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(\/|$)/;
 const providerUrlVar = () =>
-  urlVar(['https', 'http']).refine((url) => url.startsWith('https://') || LOOPBACK_URL.test(url), {
+  urlVar(['https', 'http']).refine(isSecureOrLoopbackUrl, {
     message: 'expected an https URL (http only on loopback)',
   });
 const claimVar = (fallback: string) =>

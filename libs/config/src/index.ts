@@ -8,3 +8,4 @@ export * from './routing-store-config';
 export * from './router-config';
 export * from './audit-config';
 export * from './identity-config';
+export * from './loopback';

@@ -12,6 +12,7 @@ import {
   tenantIdVar,
   urlVar,
 } from './env-types';
+import { isLoopbackHost } from './loopback';
 import { parseEnv, type Env } from './parse-env';
 
 export type PacsMode = 'embedded' | 'distributed';
@@ -66,8 +67,6 @@ export interface DicomConfig {
   readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
 }
 
-const LOOPBACK = /^(localhost|127(\.[0-9]{1,3}){3}|::1|\[::1\])$/;
-
 function platformEnvSchema(defaultMode: PacsMode) {
   return z
     .object({
@@ -121,7 +120,7 @@ function platformEnvSchema(defaultMode: PacsMode) {
       }
       if ((env.PACS_BLOB_STORE ?? 'fs') === 's3') require('PACS_S3_BUCKET', 'when the blob store is S3');
       const authenticated = env.PACS_API_KEYS_FILE !== undefined || env.PACS_OIDC_ISSUER !== undefined;
-      if (!LOOPBACK.test(env.PACS_HTTP_HOST) && !authenticated && !env.PACS_INSECURE_ALLOW_REMOTE) {
+      if (!isLoopbackHost(env.PACS_HTTP_HOST) && !authenticated && !env.PACS_INSECURE_ALLOW_REMOTE) {
         ctx.addIssue({
           code: 'custom',
           path: ['PACS_HTTP_HOST'],

@@ -1,4 +1,5 @@
-import { ROLES, type OidcConfig, type Role } from '@pacs/config';
+import { isSecureOrLoopbackUrl, ROLES, type OidcConfig, type Role } from '@pacs/config';
+import { tenantIdSchema } from '@pacs/contracts';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 /** What a bearer token says once verified: the user and its roles per tenant. */
@@ -26,7 +27,6 @@ export type TokenVerification =
 const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 /** Clock skew allowed between the provider and this server when checking `exp`, `nbf` and `iat`. */
 const CLOCK_TOLERANCE_S = 60;
-const TENANT_ID = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 // What the client sent is wrong: a 401 with error="invalid_token". Anything else (the key set
 // unreachable, malformed or late) is a 503.
@@ -135,7 +135,7 @@ export class OidcVerifier {
       throw failure(`it names the issuer ${JSON.stringify(document?.issuer)}, not ${this.config.issuer}`);
     }
     const jwksUri = document.jwks_uri;
-    if (typeof jwksUri !== 'string' || !/^https:\/\/|^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(jwksUri)) {
+    if (typeof jwksUri !== 'string' || !isSecureOrLoopbackUrl(jwksUri)) {
       throw failure(`no https jwks_uri in it (${JSON.stringify(jwksUri)})`);
     }
     return jwksUri;
@@ -154,7 +154,9 @@ export class OidcVerifier {
     for (const entry of entries) {
       if (typeof entry !== 'string') continue;
       const [tenant, role, ...rest] = entry.split(':');
-      if (rest.length > 0 || !tenant || !TENANT_ID.test(tenant) || !isRole(role)) continue;
+      if (rest.length > 0 || tenant === undefined || !tenantIdSchema.safeParse(tenant).success || !isRole(role)) {
+        continue;
+      }
       const roles = grants.get(tenant) ?? [];
       if (!roles.includes(role)) roles.push(role);
       grants.set(tenant, roles);
