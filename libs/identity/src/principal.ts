@@ -29,21 +29,25 @@ export function localPrincipal(address: string | undefined): Principal {
 
 /** The system that presented this API key, at the request's address. */
 export function apiKeyPrincipal(key: ApiKeyGrant, address: string | undefined): Principal {
-  return Object.freeze({
-    id: key.name,
-    kind: 'api-key' as const,
-    ...(address ? { address } : {}),
-    // A Map, not the JSON object: a tenant named like an Object.prototype member grants nothing.
-    roles: (tenantId: string): readonly Role[] => key.grants.get(tenantId) ?? [],
-  });
+  return grantedPrincipal(key.name, 'api-key', key.grants, address);
 }
 
 /** The user a verified OIDC bearer token names, at the request's address. */
 export function oidcPrincipal(verified: VerifiedUser, address: string | undefined): Principal {
+  return grantedPrincipal(verified.user, 'oidc', verified.grants, address);
+}
+
+function grantedPrincipal(
+  id: string,
+  kind: 'api-key' | 'oidc',
+  grants: ReadonlyMap<string, readonly Role[]>,
+  address: string | undefined,
+): Principal {
   return Object.freeze({
-    id: verified.user,
-    kind: 'oidc' as const,
+    id,
+    kind,
     ...(address ? { address } : {}),
-    roles: (tenantId: string): readonly Role[] => verified.grants.get(tenantId) ?? [],
+    // A Map, not a JSON object: a tenant named like an Object.prototype member grants nothing.
+    roles: (tenantId: string): readonly Role[] => grants.get(tenantId) ?? [],
   });
 }
